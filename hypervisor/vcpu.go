@@ -1,0 +1,255 @@
+package hypervisor
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// Exit errors end VCPU.Run. Guest-caused ones (triple fault, emulation
+// failure) make the domain crash; they never panic the process.
+var (
+	// ErrStopped is returned by an ExitHandler to end Run cleanly.
+	ErrStopped = errors.New("hypervisor: vCPU stopped")
+	// ErrTripleFault is KVM_EXIT_SHUTDOWN: the guest triple-faulted.
+	ErrTripleFault = errors.New("hypervisor: guest triple fault (KVM_EXIT_SHUTDOWN)")
+)
+
+// InternalError is KVM_EXIT_INTERNAL_ERROR (e.g. the instruction emulator
+// could not handle a guest instruction).
+type InternalError struct {
+	Suberror uint32
+	Data     []uint64
+}
+
+func (e *InternalError) Error() string {
+	what := map[uint32]string{1: "emulation failure", 2: "simultaneous exceptions", 3: "unexpected exit during event delivery", 4: "unexpected exit reason"}[e.Suberror]
+	if what == "" {
+		what = "unknown"
+	}
+	return fmt.Sprintf("hypervisor: KVM internal error %d (%s) data %#x", e.Suberror, what, e.Data)
+}
+
+// FailEntryError is KVM_EXIT_FAIL_ENTRY: hardware refused the guest state.
+type FailEntryError struct {
+	Reason uint64
+	CPU    uint32
+}
+
+func (e *FailEntryError) Error() string {
+	return fmt.Sprintf("hypervisor: VM entry failed, hardware reason %#x on cpu %d", e.Reason, e.CPU)
+}
+
+// UnhandledExitError is an exit reason the run loop has no meaning for.
+type UnhandledExitError struct{ Reason uint32 }
+
+func (e *UnhandledExitError) Error() string {
+	return fmt.Sprintf("hypervisor: unhandled KVM exit reason %d", e.Reason)
+}
+
+// ExitHandler gives exits a meaning; the domain layer implements it. Every
+// method runs on the vCPU's own locked thread. A non-nil error ends Run
+// with that error (ErrStopped for a clean stop).
+type ExitHandler interface {
+	// IO handles port I/O. data holds size*count bytes: written by the
+	// guest for out, to be filled for in.
+	IO(v *VCPU, port uint16, out bool, data []byte) error
+	// MMIO handles an access to unbacked guest-physical memory.
+	MMIO(v *VCPU, gpa uint64, write bool, data []byte) error
+	// RDMSR returns a trapped MSR's value; ok=false injects #GP.
+	RDMSR(v *VCPU, index uint32) (value uint64, ok bool)
+	// WRMSR writes a trapped MSR; ok=false injects #GP.
+	WRMSR(v *VCPU, index uint32, value uint64) (ok bool)
+	// Halt handles HLT (only exits when there is no in-kernel irqchip).
+	Halt(v *VCPU) error
+	// Interrupted runs when KVM_RUN returned EINTR: after a Kick, or after
+	// an unrelated signal such as Go's preemption.
+	Interrupted(v *VCPU) error
+}
+
+// VCPU is one virtual CPU: its fd and kvm_run mapping. Run must be called
+// from one goroutine, which it locks to its OS thread.
+type VCPU struct {
+	ID  int
+	vm  *VM
+	fd  int
+	run []byte // kvm_run, shared with KVM
+
+	tid     atomic.Int32 // OS thread in Run, 0 when not running
+	exits   [NumExitReasons]atomic.Uint64
+	eintr   atomic.Uint64
+	running atomic.Bool
+}
+
+// NewVCPU creates vCPU id and maps its kvm_run structure.
+func (vm *VM) NewVCPU(id int) (*VCPU, error) {
+	fd, err := ioctlVal(vm.fd, KVM_CREATE_VCPU, uintptr(id))
+	if err != nil {
+		return nil, fmt.Errorf("hypervisor: KVM_CREATE_VCPU %d: %w", id, err)
+	}
+	run, err := unix.Mmap(int(fd), 0, vm.sys.vcpuMmapSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		unix.Close(int(fd))
+		return nil, fmt.Errorf("hypervisor: mmap kvm_run of vCPU %d: %w", id, err)
+	}
+	return &VCPU{ID: id, vm: vm, fd: int(fd), run: run}, nil
+}
+
+// Close unmaps kvm_run and closes the vCPU fd. Run must have returned.
+func (v *VCPU) Close() error {
+	unix.Munmap(v.run)
+	return unix.Close(v.fd)
+}
+
+// Memory returns the guest-physical memory of the vCPU's VM.
+func (v *VCPU) Memory() *Memory { return v.vm.Mem }
+
+// GetRegs, SetRegs, GetSregs and SetSregs access register state. Call them
+// from the vCPU's thread (inside an ExitHandler) or before Run.
+func (v *VCPU) GetRegs(r *Regs) error   { return wrap("KVM_GET_REGS", getRegs(v.fd, r)) }
+func (v *VCPU) SetRegs(r *Regs) error   { return wrap("KVM_SET_REGS", setRegs(v.fd, r)) }
+func (v *VCPU) GetSregs(s *Sregs) error { return wrap("KVM_GET_SREGS", getSregs(v.fd, s)) }
+func (v *VCPU) SetSregs(s *Sregs) error { return wrap("KVM_SET_SREGS", setSregs(v.fd, s)) }
+
+func wrap(op string, err error) error {
+	if err != nil {
+		return fmt.Errorf("hypervisor: %s: %w", op, err)
+	}
+	return nil
+}
+
+// SetCPUID installs the CPUID leaves the guest will see.
+func (v *VCPU) SetCPUID(entries []CPUIDEntry) error {
+	if len(entries) > maxCPUIDEntries {
+		return fmt.Errorf("hypervisor: %d CPUID leaves, at most %d", len(entries), maxCPUIDEntries)
+	}
+	var c cpuid2
+	c.Nent = uint32(copy(c.Entries[:], entries))
+	return wrap("KVM_SET_CPUID2", setCPUID2(v.fd, &c))
+}
+
+// TSCKHz returns the guest TSC frequency in kHz.
+func (v *VCPU) TSCKHz() (uint64, error) {
+	khz, err := ioctlVal(v.fd, KVM_GET_TSC_KHZ, 0)
+	return uint64(khz), wrap("KVM_GET_TSC_KHZ", err)
+}
+
+// ExitCounts returns how many exits of each KVM exit reason the vCPU took,
+// and how many KVM_RUN calls ended with EINTR.
+func (v *VCPU) ExitCounts() (byReason [NumExitReasons]uint64, eintr uint64) {
+	for i := range v.exits {
+		byReason[i] = v.exits[i].Load()
+	}
+	return byReason, v.eintr.Load()
+}
+
+// Kick makes a running KVM_RUN return EINTR soon, and a KVM_RUN about to
+// start return at once. Safe from any goroutine. Callers record why they
+// kicked before calling Kick; ExitHandler.Interrupted reads it.
+func (v *VCPU) Kick() {
+	v.run[runImmediateExit] = 1
+	if tid := v.tid.Load(); tid != 0 {
+		// SIGURG is Go's own preemption signal: the runtime tolerates
+		// spurious ones, and its delivery interrupts KVM_RUN.
+		unix.Tgkill(unix.Getpid(), int(tid), unix.SIGURG)
+	}
+}
+
+// Run enters the guest until the handler or a fatal exit ends it. It locks
+// the calling goroutine to its OS thread for the duration.
+func (v *VCPU) Run(h ExitHandler) error {
+	if !v.running.CompareAndSwap(false, true) {
+		return fmt.Errorf("hypervisor: vCPU %d is already running", v.ID)
+	}
+	defer v.running.Store(false)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	v.tid.Store(int32(unix.Gettid()))
+	defer v.tid.Store(0)
+
+	le := binary.LittleEndian
+	for {
+		err := kvmRun(v.fd)
+		if err != nil {
+			if errors.Is(err, unix.EINTR) || errors.Is(err, unix.EAGAIN) {
+				v.eintr.Add(1)
+				v.run[runImmediateExit] = 0 // before Interrupted reads the kick's reason
+				if err := h.Interrupted(v); err != nil {
+					return err
+				}
+				continue
+			}
+			return fmt.Errorf("hypervisor: KVM_RUN vCPU %d: %w", v.ID, err)
+		}
+		reason := le.Uint32(v.run[runExitReason:])
+		if reason < NumExitReasons {
+			v.exits[reason].Add(1)
+		}
+		switch reason {
+		case KVM_EXIT_IO:
+			size := uint64(v.run[runIOSize])
+			count := uint64(le.Uint32(v.run[runIOCount:]))
+			off := le.Uint64(v.run[runIODataOffset:])
+			n := size * count
+			if off > uint64(len(v.run)) || n > uint64(len(v.run))-off {
+				return fmt.Errorf("hypervisor: KVM_EXIT_IO data [%d,+%d) outside kvm_run", off, n)
+			}
+			out := v.run[runIODirection] == KVM_EXIT_IO_OUT
+			if err := h.IO(v, le.Uint16(v.run[runIOPort:]), out, v.run[off:off+n]); err != nil {
+				return err
+			}
+		case KVM_EXIT_MMIO:
+			n := le.Uint32(v.run[runMMIOLen:])
+			if n > 8 {
+				n = 8
+			}
+			data := v.run[runMMIOData : runMMIOData+n]
+			if err := h.MMIO(v, le.Uint64(v.run[runMMIOPhysAddr:]), v.run[runMMIOIsWrite] != 0, data); err != nil {
+				return err
+			}
+		case KVM_EXIT_X86_RDMSR:
+			val, ok := h.RDMSR(v, le.Uint32(v.run[runMSRIndex:]))
+			v.run[runMSRError] = boolByte(!ok)
+			le.PutUint64(v.run[runMSRData:], val)
+		case KVM_EXIT_X86_WRMSR:
+			ok := h.WRMSR(v, le.Uint32(v.run[runMSRIndex:]), le.Uint64(v.run[runMSRData:]))
+			v.run[runMSRError] = boolByte(!ok)
+		case KVM_EXIT_HLT:
+			if err := h.Halt(v); err != nil {
+				return err
+			}
+		case KVM_EXIT_INTR:
+			v.eintr.Add(1)
+			if err := h.Interrupted(v); err != nil {
+				return err
+			}
+		case KVM_EXIT_SHUTDOWN:
+			return ErrTripleFault
+		case KVM_EXIT_INTERNAL_ERROR:
+			nd := le.Uint32(v.run[runInternalNdata:])
+			if nd > 16 {
+				nd = 16
+			}
+			e := &InternalError{Suberror: le.Uint32(v.run[runInternalSuberror:])}
+			for i := uint32(0); i < nd; i++ {
+				e.Data = append(e.Data, le.Uint64(v.run[runInternalData+8*i:]))
+			}
+			return e
+		case KVM_EXIT_FAIL_ENTRY:
+			return &FailEntryError{Reason: le.Uint64(v.run[runFailEntryReason:]), CPU: le.Uint32(v.run[runFailEntryCPU:])}
+		default:
+			return &UnhandledExitError{Reason: reason}
+		}
+	}
+}
+
+func boolByte(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
