@@ -93,7 +93,7 @@ func TestKVMConstants(t *testing.T) {
 		{"run.system_event.type", runSystemEventType, "offsetof(struct kvm_run, system_event.type)"},
 	}
 	structs := []struct {
-		c  string
+		c   string
 		go_ reflect.Type
 	}{
 		{"struct kvm_regs", reflect.TypeOf(Regs{})},

@@ -253,3 +253,40 @@ func boolByte(b bool) byte {
 	}
 	return 0
 }
+
+// ExitReasonName names a KVM exit reason ("IO", "HLT", ...).
+func ExitReasonName(r uint32) string {
+	switch r {
+	case KVM_EXIT_UNKNOWN:
+		return "UNKNOWN"
+	case KVM_EXIT_EXCEPTION:
+		return "EXCEPTION"
+	case KVM_EXIT_IO:
+		return "IO"
+	case KVM_EXIT_HYPERCALL:
+		return "HYPERCALL"
+	case KVM_EXIT_DEBUG:
+		return "DEBUG"
+	case KVM_EXIT_HLT:
+		return "HLT"
+	case KVM_EXIT_MMIO:
+		return "MMIO"
+	case KVM_EXIT_IRQ_WINDOW_OPEN:
+		return "IRQ_WINDOW_OPEN"
+	case KVM_EXIT_SHUTDOWN:
+		return "SHUTDOWN"
+	case KVM_EXIT_FAIL_ENTRY:
+		return "FAIL_ENTRY"
+	case KVM_EXIT_INTR:
+		return "INTR"
+	case KVM_EXIT_INTERNAL_ERROR:
+		return "INTERNAL_ERROR"
+	case KVM_EXIT_SYSTEM_EVENT:
+		return "SYSTEM_EVENT"
+	case KVM_EXIT_X86_RDMSR:
+		return "X86_RDMSR"
+	case KVM_EXIT_X86_WRMSR:
+		return "X86_WRMSR"
+	}
+	return fmt.Sprintf("exit%d", r)
+}

@@ -28,7 +28,9 @@ func (r *recorder) IO(v *hypervisor.VCPU, port uint16, out bool, data []byte) er
 	}
 	return nil
 }
-func (r *recorder) MMIO(*hypervisor.VCPU, uint64, bool, []byte) error { return errors.New("unexpected MMIO") }
+func (r *recorder) MMIO(*hypervisor.VCPU, uint64, bool, []byte) error {
+	return errors.New("unexpected MMIO")
+}
 func (r *recorder) RDMSR(_ *hypervisor.VCPU, idx uint32) (uint64, bool) {
 	return 0x77, idx == 0x40000000
 }

@@ -7,11 +7,9 @@ import (
 )
 
 // tssAddr is the 3-page region KVM needs on Intel hosts for real-mode
-// emulation; it sits just below the special-page window, outside RAM.
-const (
-	tssAddr         = 0xFEFFC000 - 0x4000
-	identityMapAddr = tssAddr - 0x1000
-)
+// emulation (KVM_SET_TSS_ADDR). It sits above the special pages and below
+// the 4 GiB boundary, outside every memslot, as in Firecracker.
+const tssAddr = 0xFFFBD000
 
 // VM is one KVM virtual machine: its fd, guest memory and vCPUs.
 type VM struct {

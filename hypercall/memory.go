@@ -1,0 +1,46 @@
+package hypercall
+
+import "fmt"
+
+func memoryOp(c Caller, a *[5]uint64) (uint64, error) {
+	// The bits above MemopCmdMask carry a continuation start extent.
+	cmd, arg := a[0]&MemopCmdMask, a[1]
+	switch cmd {
+	case XenmemMemoryMap:
+		var m XenMemoryMap
+		if err := get(c, arg, &m); err != nil {
+			return 0, err
+		}
+		entries := c.MemoryMap()
+		if len(entries) == 0 {
+			return 0, ENOSYS
+		}
+		n := min(uint64(m.NrEntries), uint64(len(entries)))
+		buf := make([]byte, 0, n*e820EntrySize)
+		for _, e := range entries[:n] {
+			buf, _ = appendEncoded(buf, &e)
+		}
+		if err := c.CopyToGuest(m.Buffer, buf); err != nil {
+			return 0, err
+		}
+		m.NrEntries = uint32(n)
+		return 0, put(c, arg, &m)
+	case XenmemCurrentReservation, XenmemMaximumReservation, XenmemMaximumGpfn:
+		var md XenMemoryDomain
+		if err := get(c, arg, &md); err != nil {
+			return 0, err
+		}
+		if dom := md.Domid; dom != DomidSelf && dom != c.DomID() {
+			return 0, fmt.Errorf("memory_op %d on domain %d: %w", cmd, dom, EPERM)
+		}
+		cur, max, maxGFN := c.RAMPages()
+		switch cmd {
+		case XenmemCurrentReservation:
+			return cur, nil
+		case XenmemMaximumReservation:
+			return max, nil
+		}
+		return maxGFN, nil
+	}
+	return 0, ENOSYS
+}
