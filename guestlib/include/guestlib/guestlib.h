@@ -1,0 +1,23 @@
+/*
+ * guestlib.h - everything a guest program usually needs, in one include.
+ */
+#ifndef GUESTLIB_GUESTLIB_H
+#define GUESTLIB_GUESTLIB_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdarg.h>
+
+#include <xen/xen.h>
+#include <xen/errno.h>
+
+#include <arch.h>
+#include <hypercall.h>
+#include <guestlib/console.h>
+#include <guestlib/guest.h>
+#include <guestlib/hypervisor.h>
+#include <guestlib/sched.h>
+#include <guestlib/string.h>
+#include <guestlib/xen.h>
+
+#endif /* GUESTLIB_GUESTLIB_H */
