@@ -152,7 +152,7 @@ func (d *Domain) writeStartInfo() error {
 	mem := d.vm.Mem
 	var mm []byte
 	for _, e := range d.memmap {
-		mm, _ = appendLE(mm, &hypercall.HvmMemmapTableEntry{Addr: e.Addr, Size: e.Size, Type: e.Type})
+		mm, _ = hypercall.Append(mm, &hypercall.HvmMemmapTableEntry{Addr: e.Addr, Size: e.Size, Type: e.Type})
 	}
 	if err := mem.WriteAt(mm, MemmapGPA); err != nil {
 		return err
@@ -169,7 +169,7 @@ func (d *Domain) writeStartInfo() error {
 		}
 		si.CmdlinePaddr = CmdlineGPA
 	}
-	b, err := appendLE(nil, &si)
+	b, err := hypercall.Append(nil, &si)
 	if err != nil {
 		return err
 	}

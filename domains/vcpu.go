@@ -1,7 +1,6 @@
 package domains
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"runtime"
@@ -266,11 +265,6 @@ func (v *vcpu) RAMPages() (current, maximum, maxGFN uint64) {
 }
 
 func (v *vcpu) UUID() [16]byte { return v.d.UUID }
-
-// appendLE appends the little-endian encoding of an ABI struct.
-func appendLE[T any](b []byte, v *T) ([]byte, error) {
-	return binary.Append(b, binary.LittleEndian, v)
-}
 
 // logLimit lets a few log lines per second through, so a guest hammering
 // an unbacked port or address cannot flood the log.

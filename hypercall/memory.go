@@ -18,7 +18,7 @@ func memoryOp(c Caller, a *[5]uint64) (uint64, error) {
 		n := min(uint64(m.NrEntries), uint64(len(entries)))
 		buf := make([]byte, 0, n*e820EntrySize)
 		for _, e := range entries[:n] {
-			buf, _ = appendEncoded(buf, &e)
+			buf, _ = Append(buf, &e)
 		}
 		if err := c.CopyToGuest(m.Buffer, buf); err != nil {
 			return 0, err
