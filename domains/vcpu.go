@@ -99,7 +99,7 @@ func (v *vcpu) run() {
 		alive := d.state == Running || d.state == Paused
 		d.mu.Unlock()
 		if alive {
-			d.log.Warn("domain crashed", "vcpu", v.id, "err", err)
+			d.log.Info("domain crashed", "vcpu", v.id, "err", err)
 			d.guestShutdown(hypercall.ShutdownCrash, detail)
 		}
 	}

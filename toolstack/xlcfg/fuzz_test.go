@@ -1,0 +1,97 @@
+package xlcfg
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// FuzzParse checks that no input makes Parse or Decode panic, that errors
+// are the documented types, and that a parsed file survives a trip
+// through String: the same settings, the same text, the same config.
+func FuzzParse(f *testing.F) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.cfg"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, name := range files {
+		src, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(src)
+	}
+	for _, s := range []string{
+		"", minimal, minimal + "memory = 512\nvcpus = 2\ncmdline = 'x'\n",
+		"a = 1; b = 'x'; c = [1, 'y',]", "x = [\n# c\n'a', \\\n 'b'\n]\nx += ['c']",
+		"s = \"\\x41\\101\\n\\\\\\\"\"", "e = 'a'\ne += 'b'\ne += 'c'", "n = 0x7fffffffffffffff",
+		"name = 'unterminated", "m = 0x", "v = [[1]]", "a = \\\n 1", "\uFEFFa = 1\r\n",
+		"type = 'hvm'\nname = 'Domain-0'\nmemory = '-1'\nfoo = 1",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		f1, err := Parse("fuzz.cfg", src)
+		if err != nil {
+			var se *SyntaxError
+			if !errors.As(err, &se) || !errors.Is(err, ErrSyntax) && !errors.Is(err, ErrLimit) {
+				t.Fatalf("Parse error %T %v is not a *SyntaxError wrapping ErrSyntax or ErrLimit", err, err)
+			}
+			if se.File != "fuzz.cfg" || se.Line < 0 || se.Col < 0 || se.Msg == "" || len(se.Msg) > 500 {
+				t.Fatalf("bad SyntaxError %+v", se)
+			}
+			return
+		}
+		c1, err1 := Decode(f1)
+		if err1 != nil {
+			var ce *ConfigError
+			if !errors.As(err1, &ce) || len(err1.Error()) > 20*1024 {
+				t.Fatalf("Decode error %T is not a *ConfigError or too long: %.200v", err1, err1)
+			}
+		}
+
+		text := f1.String()
+		if len(text) > MaxFileSize {
+			return // escapes can make the text longer than the limit
+		}
+		f2, err := Parse("fuzz.cfg", []byte(text))
+		if err != nil {
+			t.Fatalf("String gave text Parse refuses: %v\n%s", err, text)
+		}
+		if !reflect.DeepEqual(strip(f1.Settings), strip(f2.Settings)) {
+			t.Fatalf("settings changed through String:\n%#v\n%#v", f1.Settings, f2.Settings)
+		}
+		if again := f2.String(); again != text {
+			t.Fatalf("String is not stable:\n%s\n%s", text, again)
+		}
+		for _, s := range f1.Settings {
+			l1, _ := f1.Lookup(s.Key)
+			l2, _ := f2.Lookup(s.Key)
+			if !reflect.DeepEqual(stripValue(l1.Value), stripValue(l2.Value)) {
+				t.Fatalf("Lookup(%q) changed: %v != %v", s.Key, l1.Value, l2.Value)
+			}
+		}
+		c2, err2 := Decode(f2)
+		if (err1 == nil) != (err2 == nil) {
+			t.Fatalf("Decode changed through String: %v, then %v", err1, err2)
+		}
+		if err1 != nil {
+			// Messages name the same keys; only line numbers may differ.
+			if strings.Count(err1.Error(), "\n") != strings.Count(err2.Error(), "\n") {
+				t.Fatalf("error count changed:\n%v\n%v", err1, err2)
+			}
+			return
+		}
+		if c1.fields() != c2.fields() || len(c1.Warnings) != len(c2.Warnings) {
+			t.Fatalf("config changed through String: %+v, then %+v", public(c1), public(c2))
+		}
+		// A decoded config written out decodes to itself.
+		c3, err := Decode(c1.File())
+		if err != nil || c3.fields() != c1.fields() {
+			t.Fatalf("File of %+v decodes to %+v, %v", public(c1), c3, err)
+		}
+	})
+}
