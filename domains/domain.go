@@ -60,7 +60,7 @@ type Domain struct {
 // up memory (RAM from gpa 0 plus the special pages), loads the kernel,
 // writes hvm_start_info and creates the vCPUs in PVH entry state. The
 // domain starts Paused; Unpause runs it.
-func Build(sys *hypervisor.System, id uint16, cfg Config) (*Domain, error) {
+func Build(h *Host, id uint16, cfg Config) (*Domain, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
@@ -89,7 +89,7 @@ func Build(sys *hypervisor.System, id uint16, cfg Config) (*Domain, error) {
 		{Addr: 0, Size: ram, Type: hypercall.XenHvmMemmapTypeRam},
 		{Addr: SpecialBase, Size: SpecialEnd - SpecialBase, Type: hypercall.XenHvmMemmapTypeReserved},
 	}
-	if err := d.build(sys, k); err != nil {
+	if err := d.build(h.sys, k); err != nil {
 		d.release()
 		return nil, fmt.Errorf("domain %s: %w", cfg.Name, err)
 	}

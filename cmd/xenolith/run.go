@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/xenolith/xenolith/domains"
-	"github.com/xenolith/xenolith/hypervisor"
 	"github.com/xenolith/xenolith/toolstack/runner"
 	"github.com/xenolith/xenolith/toolstack/xlcfg"
 )
@@ -53,15 +52,15 @@ interrupted.`,
 			if err := runner.CheckConfig(cfg); err != nil {
 				return err
 			}
-			sys, err := hypervisor.Open()
+			host, err := domains.OpenHost()
 			if err != nil {
 				return err
 			}
-			defer sys.Close()
+			defer host.Close()
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			opts := runner.Options{Console: stdout, Log: log, RebootExits: !setsKey(args, "on_reboot")}
-			res, err := runner.Run(ctx, sys, cfg, opts)
+			res, err := runner.Run(ctx, host, cfg, opts)
 			if err != nil {
 				return err
 			}

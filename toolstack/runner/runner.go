@@ -16,7 +16,6 @@ import (
 
 	"github.com/xenolith/xenolith/domains"
 	"github.com/xenolith/xenolith/hypercall"
-	"github.com/xenolith/xenolith/hypervisor"
 	"github.com/xenolith/xenolith/toolstack/xlcfg"
 )
 
@@ -60,7 +59,7 @@ func (r *Result) ReasonName() string {
 // crashes or ctx is cancelled (then it destroys it), and applies the
 // config's on_* action: restart rebuilds it with a new domid, preserve
 // keeps it until ctx is cancelled, destroy returns.
-func Run(ctx context.Context, sys *hypervisor.System, cfg *xlcfg.DomainConfig, opts Options) (*Result, error) {
+func Run(ctx context.Context, host *domains.Host, cfg *xlcfg.DomainConfig, opts Options) (*Result, error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
@@ -82,7 +81,7 @@ func Run(ctx context.Context, sys *hypervisor.System, cfg *xlcfg.DomainConfig, o
 	fb := &firstByte{w: opts.Console, start: start}
 	res := &Result{Name: cfg.Name}
 	for domid := uint16(1); ; domid++ {
-		d, err := domains.Build(sys, domid, domains.Config{
+		d, err := domains.Build(host, domid, domains.Config{
 			Name: cfg.Name, UUID: uuid, MemoryMiB: cfg.MemoryMiB, VCPUs: cfg.VCPUs,
 			Kernel: image, Cmdline: cfg.Cmdline, Console: fb, Log: opts.Log,
 		})
