@@ -223,6 +223,9 @@ func (v *vcpu) Halt(*hypervisor.VCPU) error {
 	return hypervisor.ErrStopped
 }
 
+// BeforeEntry injects nothing yet: event channels bring upcalls.
+func (v *vcpu) BeforeEntry(*hypervisor.VCPU) error { return nil }
+
 // Interrupted runs after a kick or a stray signal.
 func (v *vcpu) Interrupted(*hypervisor.VCPU) error { return v.stopIfDone() }
 

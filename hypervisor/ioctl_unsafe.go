@@ -132,3 +132,10 @@ func setMSRFilter(fd int, f *msrFilter, bitmaps [][]byte) error {
 func signalMSI(fd int, m *kvmMSI) (uintptr, error) {
 	return ioctlPtr(fd, KVM_SIGNAL_MSI, unsafe.Pointer(m))
 }
+
+// Safety: vector is a Go uint32 (struct kvm_interrupt is one __u32) that
+// KVM copies during the call.
+func interrupt(fd int, vector uint32) error {
+	_, err := ioctlPtr(fd, KVM_INTERRUPT, unsafe.Pointer(&vector))
+	return err
+}

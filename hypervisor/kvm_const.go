@@ -113,9 +113,11 @@ const (
 
 // kvm_run field offsets (x86; the union starts at 32).
 const (
-	runImmediateExit = 1
-	runExitReason    = 8
-	runIfFlag        = 13
+	runRequestInterruptWindow = 0
+	runImmediateExit          = 1
+	runExitReason             = 8
+	runReadyForInjection      = 12
+	runIfFlag                 = 13
 	runUnion         = 32
 
 	runIODirection  = runUnion + 0

@@ -69,6 +69,9 @@ type ExitHandler interface {
 	// Interrupted runs when KVM_RUN returned EINTR: after a Kick, or after
 	// an unrelated signal such as Go's preemption.
 	Interrupted(v *VCPU) error
+	// BeforeEntry runs before every KVM_RUN; it is where interrupts are
+	// injected (InjectInterrupt, RequestInterruptWindow).
+	BeforeEntry(v *VCPU) error
 }
 
 // VCPU is one virtual CPU: its fd and kvm_run mapping. Run must be called
@@ -147,6 +150,26 @@ func (v *VCPU) ExitCounts() (byReason [NumExitReasons]uint64, eintr uint64) {
 	return byReason, v.eintr.Load()
 }
 
+// CanInject reports whether the guest can take an external interrupt on
+// the next entry (RFLAGS.IF set, no interrupt shadow), as KVM last saw it.
+// Only meaningful on the vCPU thread between runs.
+func (v *VCPU) CanInject() bool {
+	return v.run[runReadyForInjection] != 0 && v.run[runIfFlag] != 0
+}
+
+// InjectInterrupt queues external interrupt vector for the next entry
+// (KVM_INTERRUPT, user-space irqchip mode: no LAPIC, so the guest sends no
+// EOI). Call it on the vCPU thread when CanInject is true.
+func (v *VCPU) InjectInterrupt(vector uint8) error {
+	return wrap("KVM_INTERRUPT", interrupt(v.fd, uint32(vector)))
+}
+
+// RequestInterruptWindow asks KVM to exit as soon as the guest can take an
+// interrupt (KVM_EXIT_IRQ_WINDOW_OPEN), or stops asking.
+func (v *VCPU) RequestInterruptWindow(on bool) {
+	v.run[runRequestInterruptWindow] = boolByte(on)
+}
+
 // Kick makes a running KVM_RUN return EINTR soon, and a KVM_RUN about to
 // start return at once. Safe from any goroutine. Callers record why they
 // kicked before calling Kick; ExitHandler.Interrupted reads it.
@@ -173,6 +196,9 @@ func (v *VCPU) Run(h ExitHandler) error {
 
 	le := binary.LittleEndian
 	for {
+		if err := h.BeforeEntry(v); err != nil {
+			return err
+		}
 		err := kvmRun(v.fd)
 		if err != nil {
 			if errors.Is(err, unix.EINTR) || errors.Is(err, unix.EAGAIN) {
@@ -222,6 +248,8 @@ func (v *VCPU) Run(h ExitHandler) error {
 			if err := h.Halt(v); err != nil {
 				return err
 			}
+		case KVM_EXIT_IRQ_WINDOW_OPEN:
+			// The guest can take an interrupt now: BeforeEntry injects it.
 		case KVM_EXIT_INTR:
 			v.eintr.Add(1)
 			if err := h.Interrupted(v); err != nil {

@@ -1,6 +1,7 @@
 package hypervisor_test
 
 import (
+	"encoding/binary"
 	"errors"
 	"testing"
 	"time"
@@ -38,7 +39,8 @@ func (r *recorder) WRMSR(_ *hypervisor.VCPU, idx uint32, val uint64) bool {
 	r.msrW[idx] = val
 	return true
 }
-func (r *recorder) Halt(*hypervisor.VCPU) error { r.halted = true; return hypervisor.ErrStopped }
+func (r *recorder) Halt(*hypervisor.VCPU) error        { r.halted = true; return hypervisor.ErrStopped }
+func (r *recorder) BeforeEntry(*hypervisor.VCPU) error { return nil }
 func (r *recorder) Interrupted(*hypervisor.VCPU) error {
 	select {
 	case <-r.stop:
@@ -50,6 +52,12 @@ func (r *recorder) Interrupted(*hypervisor.VCPU) error {
 
 // bootFlat32 runs code at gpa 0x1000 in flat 32-bit protected mode.
 func bootFlat32(t *testing.T, code []byte, h hypervisor.ExitHandler, during func(*hypervisor.VCPU)) (*hypervisor.VCPU, error) {
+	return bootFlat32With(t, code, nil, h, during)
+}
+
+// bootFlat32With is bootFlat32 with extra memory contents and special
+// registers set by setup.
+func bootFlat32With(t *testing.T, code []byte, setup func(*hypervisor.Memory, *hypervisor.Sregs), h hypervisor.ExitHandler, during func(*hypervisor.VCPU)) (*hypervisor.VCPU, error) {
 	t.Helper()
 	kvmtest.Require(t)
 	sys, err := hypervisor.Open()
@@ -84,6 +92,9 @@ func bootFlat32(t *testing.T, code []byte, h hypervisor.ExitHandler, during func
 		t.Fatal(err)
 	}
 	s.SetFlat32()
+	if setup != nil {
+		setup(vm.Mem, &s)
+	}
 	if err := v.SetSregs(&s); err != nil {
 		t.Fatal(err)
 	}
@@ -160,5 +171,89 @@ func TestKickStopsSpinningGuest(t *testing.T) {
 	})
 	if !errors.Is(err, hypervisor.ErrStopped) {
 		t.Fatalf("kicked guest ended with %v", err)
+	}
+}
+
+// injector injects vector 0x40 each time the guest halts, the way a
+// user-space irqchip delivers Xen's callback vector (no LAPIC, no EOI).
+type injector struct {
+	recorder
+	pending  bool
+	injected int
+	handled  int
+	windows  int
+}
+
+func (j *injector) Halt(*hypervisor.VCPU) error {
+	if j.handled >= 3 {
+		return hypervisor.ErrStopped
+	}
+	j.pending = true
+	return nil
+}
+
+func (j *injector) IO(v *hypervisor.VCPU, port uint16, out bool, data []byte) error {
+	if port == 0xF7 && out {
+		j.handled++
+		return nil
+	}
+	return j.recorder.IO(v, port, out, data)
+}
+
+func (j *injector) BeforeEntry(v *hypervisor.VCPU) error {
+	if !j.pending {
+		v.RequestInterruptWindow(false)
+		return nil
+	}
+	if !v.CanInject() {
+		j.windows++
+		v.RequestInterruptWindow(true)
+		return nil
+	}
+	j.pending = false
+	j.injected++
+	v.RequestInterruptWindow(false)
+	return v.InjectInterrupt(0x40)
+}
+
+func TestInjectInterruptWithoutLAPIC(t *testing.T) {
+	code := []byte{
+		0xBC, 0x00, 0x80, 0x00, 0x00, // mov esp, 0x8000
+		0xFB,       // sti
+		0xF4,       // 1: hlt
+		0xEB, 0xFD, // jmp 1b
+	}
+	handler := []byte{
+		0xB8, 0x99, 0x00, 0x00, 0x00, // mov eax, 0x99
+		0xE7, 0xF7, // out 0xF7, eax
+		// Return without IRET, which KVM's instruction emulator cannot run
+		// in protected mode: restore EFLAGS, then pop EIP and drop CS and
+		// EFLAGS. An interrupt after popfd nests harmlessly.
+		0xFF, 0x74, 0x24, 0x08, // push dword [esp+8]
+		0x9D,             // popfd
+		0xC2, 0x08, 0x00, // ret 8
+	}
+	setup := func(m *hypervisor.Memory, s *hypervisor.Sregs) {
+		gdt := make([]byte, 32)
+		binary.LittleEndian.PutUint64(gdt[0x10:], 0x00CF9B000000FFFF) // 32-bit code
+		binary.LittleEndian.PutUint64(gdt[0x18:], 0x00CF93000000FFFF) // data
+		m.WriteAt(gdt, 0x3000)
+		idt := make([]byte, 0x41*8)
+		gate := idt[0x40*8:]
+		binary.LittleEndian.PutUint16(gate[0:], 0x2000)
+		binary.LittleEndian.PutUint16(gate[2:], 0x10)
+		gate[5] = 0x8E // present, 32-bit interrupt gate
+		m.WriteAt(idt, 0x4000)
+		m.WriteAt(handler, 0x2000)
+		s.GDT = hypervisor.DTable{Base: 0x3000, Limit: 31}
+		s.IDT = hypervisor.DTable{Base: 0x4000, Limit: uint16(len(idt) - 1)}
+	}
+	j := &injector{recorder: recorder{msrW: map[uint32]uint64{}, stop: make(chan struct{})}}
+	_, err := bootFlat32With(t, code, setup, j, nil)
+	if !errors.Is(err, hypervisor.ErrStopped) {
+		t.Fatalf("run ended with %v", err)
+	}
+	if j.handled != 3 || j.injected != 3 {
+		t.Errorf("injected %d, handled %d; want 3 and 3", j.injected, j.handled)
 	}
 }
