@@ -41,6 +41,7 @@ var (
 	KVM_GET_SREGS              = ior(0x83, 312)
 	KVM_SET_SREGS              = iow(0x84, 312)
 	KVM_INTERRUPT              = iow(0x86, 4)
+	KVM_GET_MSRS               = iowr(0x88, 8)
 	KVM_SET_CPUID2             = iow(0x90, 8)
 	KVM_ENABLE_CAP             = iow(0xa3, 104)
 	KVM_GET_TSC_KHZ            = io(0xa3)
@@ -118,7 +119,7 @@ const (
 	runExitReason             = 8
 	runReadyForInjection      = 12
 	runIfFlag                 = 13
-	runUnion         = 32
+	runUnion                  = 32
 
 	runIODirection  = runUnion + 0
 	runIOSize       = runUnion + 1

@@ -38,6 +38,7 @@ func TestKVMConstants(t *testing.T) {
 		{"KVM_GET_SREGS", uint64(KVM_GET_SREGS), "KVM_GET_SREGS"},
 		{"KVM_SET_SREGS", uint64(KVM_SET_SREGS), "KVM_SET_SREGS"},
 		{"KVM_INTERRUPT", uint64(KVM_INTERRUPT), "KVM_INTERRUPT"},
+		{"KVM_GET_MSRS", uint64(KVM_GET_MSRS), "KVM_GET_MSRS"},
 		{"KVM_SET_CPUID2", uint64(KVM_SET_CPUID2), "KVM_SET_CPUID2"},
 		{"KVM_ENABLE_CAP", uint64(KVM_ENABLE_CAP), "KVM_ENABLE_CAP"},
 		{"KVM_GET_TSC_KHZ", uint64(KVM_GET_TSC_KHZ), "KVM_GET_TSC_KHZ"},
@@ -109,6 +110,7 @@ func TestKVMConstants(t *testing.T) {
 		{"struct kvm_msr_filter", reflect.TypeOf(msrFilter{})},
 		{"struct kvm_enable_cap", reflect.TypeOf(enableCap{})},
 		{"struct kvm_msi", reflect.TypeOf(kvmMSI{})},
+		{"struct { struct kvm_msrs h; struct kvm_msr_entry e; }", reflect.TypeOf(kvmMSRs{})},
 	}
 	var src strings.Builder
 	src.WriteString("#include <stdio.h>\n#include <stddef.h>\n#include <linux/kvm.h>\nint main(void){\n")

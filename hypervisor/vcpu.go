@@ -141,6 +141,20 @@ func (v *VCPU) TSCKHz() (uint64, error) {
 	return uint64(khz), wrap("KVM_GET_TSC_KHZ", err)
 }
 
+// msrTSC is IA32_TIME_STAMP_COUNTER.
+const msrTSC = 0x10
+
+// GuestTSC reads the guest's time-stamp counter (KVM_GET_MSRS), for
+// pairing with host time in pvclock updates.
+func (v *VCPU) GuestTSC() (uint64, error) {
+	m := kvmMSRs{NMSRs: 1, Index: msrTSC}
+	n, err := getMSR(v.fd, &m)
+	if err == nil && n != 1 {
+		err = fmt.Errorf("read %d MSRs, want 1", n)
+	}
+	return m.Data, wrap("KVM_GET_MSRS(IA32_TSC)", err)
+}
+
 // ExitCounts returns how many exits of each KVM exit reason the vCPU took,
 // and how many KVM_RUN calls ended with EINTR.
 func (v *VCPU) ExitCounts() (byReason [NumExitReasons]uint64, eintr uint64) {

@@ -59,7 +59,7 @@ interrupted.`,
 			defer host.Close()
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			opts := runner.Options{Console: stdout, Log: log, RebootExits: !setsKey(args, "on_reboot")}
+			opts := runner.Options{Console: stdout, Log: log, RebootExits: !cfg.IsSet("on_reboot")}
 			res, err := runner.Run(ctx, host, cfg, opts)
 			if err != nil {
 				return err
@@ -72,26 +72,6 @@ interrupted.`,
 	}
 	cmd.Flags().BoolVar(&stats, "stats", false, "print exit and hypercall counts and time to first console byte on stderr")
 	return cmd
-}
-
-// setsKey reports whether the config file args[0] or a KEY=VALUE override
-// in args[1:] sets key explicitly.
-func setsKey(args []string, key string) bool {
-	for _, kv := range args[1:] {
-		if k, _, ok := strings.Cut(kv, "="); ok && strings.TrimSpace(strings.TrimSuffix(k, "+")) == key {
-			return true
-		}
-	}
-	src, err := os.ReadFile(args[0])
-	if err != nil {
-		return false
-	}
-	f, err := xlcfg.Parse(args[0], src)
-	if err != nil {
-		return false
-	}
-	_, ok := f.Lookup(key)
-	return ok
 }
 
 // runStatus maps how the domain ended to the exit status and its one-line

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -121,7 +122,9 @@ func Decode(f *File) (*DomainConfig, error) {
 	if f.Name != "" {
 		dir = filepath.Dir(f.Name)
 	}
-	return decode(dir, f)
+	// Override reads these settings again later: keep a copy.
+	own := &File{Name: f.Name, Settings: slices.Clone(f.Settings)}
+	return decode(dir, own)
 }
 
 // Override applies one xl create command-line argument, such as
@@ -154,8 +157,23 @@ func (c *DomainConfig) Override(kv string) error {
 	return nil
 }
 
-// File returns c as xl.cfg settings, one per field that is set; String on
-// the result gives a config file that decodes to c.
+// IsSet reports whether key was set in the config c was decoded from or
+// in an override, rather than left to its default. After Override of a
+// config built or edited by hand, every field that is not zero counts as set.
+func (c *DomainConfig) IsSet(key string) bool {
+	for _, f := range c.layers {
+		for _, s := range f.Settings {
+			if s.Key == key {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// File returns c as xl.cfg settings, one per field that is set (for
+// xl list -l style output). For a valid c, String on the result is a
+// config file that decodes to c.
 func (c *DomainConfig) File() *File {
 	f := &File{}
 	add := func(key string, v Value) {

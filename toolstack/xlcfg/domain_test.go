@@ -453,3 +453,22 @@ func TestLoadExamples(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestIsSet(t *testing.T) {
+	c, err := decodeString(t, "vm.cfg", minimal+"memory = 64\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.IsSet("memory") || !c.IsSet("name") || c.IsSet("on_reboot") || c.IsSet("vcpus") {
+		t.Error("IsSet after Decode")
+	}
+	if err := c.Override("vcpus=2; on_reboot='destroy'"); err != nil {
+		t.Fatal(err)
+	}
+	if !c.IsSet("on_reboot") || !c.IsSet("vcpus") || c.IsSet("on_crash") {
+		t.Error("IsSet after Override")
+	}
+	if (&DomainConfig{Name: "x"}).IsSet("name") {
+		t.Error("IsSet of a config built by hand")
+	}
+}

@@ -61,6 +61,15 @@ func TestParse(t *testing.T) {
 		{"hex", "memory = 0x200", []Setting{set("memory", num("0x200", 512))}},
 		{"hex upper", "memory = 0XfF", []Setting{set("memory", num("0XfF", 255))}},
 		{"octal, as xl's strtol", "memory = 01000", []Setting{set("memory", num("01000", 512))}},
+		{"longest string", "a = '" + strings.Repeat("x", MaxStringLen) + "'", []Setting{set("a", str(strings.Repeat("x", MaxStringLen)))}},
+		{"longest string with continuation", "a = '" + strings.Repeat("x", MaxStringLen) + "\\\n'", []Setting{set("a", str(strings.Repeat("x", MaxStringLen)))}},
+		{"longest list", "a = [" + strings.Repeat("1,", MaxListLen) + "]", []Setting{set("a", list(func() []Value {
+			vs := make([]Value, MaxListLen)
+			for i := range vs {
+				vs[i] = num("1", 1)
+			}
+			return vs
+		}()...))}},
 		{"int64 max", "n = 9223372036854775807", []Setting{set("n", num("9223372036854775807", 1<<63-1))}},
 		{"comment after value", "memory = 512 # MiB\nvcpus = 2", []Setting{
 			set("memory", num("512", 512)), set("vcpus", num("2", 2))}},
@@ -180,6 +189,7 @@ func TestParseErrors(t *testing.T) {
 		{"append list to string", "extra = 'a'\n\nextra += ['b']", 3, 10, `cannot append a list to "extra", which holds a string (set at line 1)`, ErrSyntax},
 		{"append string to list", "disk = ['a']; disk += 'b'", 1, 23, `cannot append a string to "disk", which holds a list`, ErrSyntax},
 		{"string too long", "a = '" + strings.Repeat("x", MaxStringLen+1) + "'", 1, 5, "string longer than 65536 bytes", ErrLimit},
+		{"escaped string too long", "\n\na = \"" + strings.Repeat("\\x41", MaxStringLen+1) + "\"", 3, 5, "string longer than 65536 bytes", ErrLimit},
 		{"string too long after +=", "a = '" + strings.Repeat("x", MaxStringLen) + "'\na += 'y'", 2, 6, `"a" is longer than 65536 bytes after +=`, ErrLimit},
 		{"list too long", "a = [" + strings.Repeat("1,", MaxListLen+1) + "]", 1, 5, "list has more than 4096 items", ErrLimit},
 		{"list too long after +=", "a = [" + strings.Repeat("1,", MaxListLen) + "]\na += [1]", 2, 6, `"a" has more than 4096 list items after +=`, ErrLimit},

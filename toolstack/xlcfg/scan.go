@@ -173,15 +173,15 @@ func (s *scanner) scanString(t token) (token, error) {
 		if s.off >= len(s.src) || s.src[s.off] == '\n' {
 			return unterminated()
 		}
+		if len(b) > MaxStringLen {
+			return t, &SyntaxError{File: s.name, Line: t.line, Col: t.col, Err: ErrLimit,
+				Msg: fmt.Sprintf("string longer than %d bytes", MaxStringLen)}
+		}
 		c := s.src[s.off]
 		if c == q {
 			s.advance(1)
 			t.kind, t.text = tString, string(b)
 			return t, nil
-		}
-		if len(b) >= MaxStringLen {
-			return t, &SyntaxError{File: s.name, Line: t.line, Col: t.col, Err: ErrLimit,
-				Msg: fmt.Sprintf("string longer than %d bytes", MaxStringLen)}
 		}
 		if c != '\\' {
 			b = append(b, c)
