@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/xenolith/xenolith/hypercall"
 	"github.com/xenolith/xenolith/hypervisor"
@@ -20,49 +22,65 @@ type Config struct {
 	VCPUs     int
 	Kernel    []byte // PVH kernel image (ELF with XEN_ELFNOTE_PHYS32_ENTRY)
 	Cmdline   string
+	// MaxPorts is the highest event-channel port (0: DefaultMaxPorts).
+	MaxPorts uint32
 	// Console receives the guest's console output. Writes come from vCPU
 	// threads; Domain serialises them.
 	Console io.Writer
 	Log     *slog.Logger
 }
 
-// Errors for configurations the builder refuses.
-var (
-	ErrBadConfig = errors.New("domains: invalid domain configuration")
-)
+// MaxVCPUs is the most vCPUs a domain may have (vcpu_info slots in
+// shared_info; more need VCPUOP_register_vcpu_info, which works too, but
+// the builder keeps to the legacy slots).
+const MaxVCPUs = hypercall.XenLegacyMaxVcpus
 
-// Domain is one guest: its VM, memory layout, vCPUs and lifecycle state.
+// ErrBadConfig reports a configuration the builder refuses.
+var ErrBadConfig = errors.New("domains: invalid domain configuration")
+
+// Domain is one guest (or dom0): its memory, vCPUs, event channels,
+// timers and lifecycle state.
 type Domain struct {
 	ID   uint16
 	Name string
 	UUID [16]byte
 
 	cfg        Config
+	reg        *Registry
 	log        *slog.Logger
-	vm         *hypervisor.VM
+	vm         *hypervisor.VM // nil for dom0 and test domains
+	mem        *hypervisor.Memory
 	vcpus      []*vcpu
 	ramBytes   uint64
 	memmap     []hypercall.E820Entry
 	dispatcher *hypercall.Dispatcher
+	start      time.Time // system time 0 (monotonic)
+	startWall  time.Time // the same instant, for the wallclock
+
+	evtchn     evtchnTable
+	sharedInfo atomic.Uint64 // gpa of shared_info
+	callback   atomic.Uint32 // HVM_PARAM_CALLBACK_IRQ vector, 0 = none
+	dying      atomic.Bool   // set when destruction starts
 
 	consoleMu sync.Mutex // serialises cfg.Console writes
 
-	mu          sync.Mutex // guards the fields below
+	mu          sync.Mutex // guards the fields below and every vcpu.state
 	cond        *sync.Cond // broadcast on every state change
 	state       State
 	reason      uint32 // SHUTDOWN_* reason in Shutdown and Crashed
 	crashDetail string // how it crashed, for the user
-	running     int    // vCPU goroutines still in Run
+	running     int    // vCPU goroutines alive
 	closed      bool
+	params      [hypercall.HvmNrParams]uint64
 }
 
-// Build creates domain id from cfg: checks the config and the kernel, sets
+// build creates domain id from cfg: checks the config and the kernel, sets
 // up memory (RAM from gpa 0 plus the special pages), loads the kernel,
-// writes hvm_start_info and creates the vCPUs in PVH entry state. The
-// domain starts Paused; Unpause runs it.
-func Build(h *Host, id uint16, cfg Config) (*Domain, error) {
+// writes hvm_start_info and creates the vCPUs, vCPU 0 in PVH entry state.
+// The domain starts Paused.
+func build(r *Registry, id uint16, cfg Config) (*Domain, error) {
 	if cfg.Log == nil {
-		cfg.Log = slog.New(slog.DiscardHandler)
+		cfg.Log = r.log
 	}
 	if cfg.Console == nil {
 		cfg.Console = io.Discard
@@ -78,22 +96,37 @@ func Build(h *Host, id uint16, cfg Config) (*Domain, error) {
 	if err := k.CheckFits(ram); err != nil {
 		return nil, fmt.Errorf("domain %s: kernel: %w", cfg.Name, err)
 	}
+	d := newDomain(r, id, cfg, ram)
+	if err := d.buildVM(r.host.sys, k); err != nil {
+		d.release()
+		return nil, fmt.Errorf("domain %s: %w", cfg.Name, err)
+	}
+	return d, nil
+}
+
+// newDomain sets up everything of a domain but its memory and vCPUs.
+func newDomain(r *Registry, id uint16, cfg Config, ram uint64) *Domain {
+	now := time.Now()
 	d := &Domain{
-		ID: id, Name: cfg.Name, UUID: cfg.UUID, cfg: cfg,
+		ID: id, Name: cfg.Name, UUID: cfg.UUID, cfg: cfg, reg: r,
 		log:        cfg.Log.With("domid", id, "domain", cfg.Name),
 		ramBytes:   ram,
 		dispatcher: hypercall.NewDispatcher(cfg.Log.With("domid", id)),
+		start:      now,
+		startWall:  now,
 	}
 	d.cond = sync.NewCond(&d.mu)
 	d.memmap = []hypercall.E820Entry{
 		{Addr: 0, Size: ram, Type: hypercall.XenHvmMemmapTypeRam},
 		{Addr: SpecialBase, Size: SpecialEnd - SpecialBase, Type: hypercall.XenHvmMemmapTypeReserved},
 	}
-	if err := d.build(h.sys, k); err != nil {
-		d.release()
-		return nil, fmt.Errorf("domain %s: %w", cfg.Name, err)
+	maxPorts := cfg.MaxPorts
+	if maxPorts == 0 {
+		maxPorts = DefaultMaxPorts
 	}
-	return d, nil
+	d.evtchn.init(maxPorts, cfg.VCPUs)
+	d.sharedInfo.Store(sharedInfoInitGPA)
+	return d
 }
 
 func checkConfig(c *Config) error {
@@ -104,27 +137,29 @@ func checkConfig(c *Config) error {
 		return fmt.Errorf("%w: memory is 0 MiB: set memory to the guest's RAM in MiB", ErrBadConfig)
 	case c.MemoryMiB > MaxMemoryMiB:
 		return fmt.Errorf("%w: memory %d MiB is above the %d MiB Xenolith supports (no RAM above 4 GiB yet): lower memory", ErrBadConfig, c.MemoryMiB, MaxMemoryMiB)
-	case c.VCPUs != 1:
-		return fmt.Errorf("%w: vcpus = %d: Xenolith runs 1 vCPU per domain until SMP support lands: set vcpus = 1", ErrBadConfig, c.VCPUs)
+	case c.VCPUs < 1 || c.VCPUs > MaxVCPUs:
+		return fmt.Errorf("%w: vcpus = %d: set vcpus between 1 and %d", ErrBadConfig, c.VCPUs, MaxVCPUs)
 	case len(c.Cmdline) >= MaxCmdlineBytes:
 		return fmt.Errorf("%w: cmdline is %d bytes, the limit is %d (Xen's MAX_GUEST_CMDLINE): shorten it", ErrBadConfig, len(c.Cmdline), MaxCmdlineBytes-1)
+	case c.MaxPorts > hypercall.Evtchn2lNrChannels-1:
+		return fmt.Errorf("%w: max event channels %d above the 2-level ABI's %d", ErrBadConfig, c.MaxPorts, hypercall.Evtchn2lNrChannels-1)
 	}
 	return nil
 }
 
-func (d *Domain) build(sys *hypervisor.System, k *Kernel) error {
+func (d *Domain) buildVM(sys *hypervisor.System, k *Kernel) error {
 	vm, err := sys.NewVM()
 	if err != nil {
 		return err
 	}
-	d.vm = vm
+	d.vm, d.mem = vm, vm.Mem
 	if _, err := vm.Mem.AddRegion(fmt.Sprintf("d%d-ram", d.ID), 0, d.ramBytes); err != nil {
 		return err
 	}
 	if _, err := vm.Mem.AddRegion(fmt.Sprintf("d%d-special", d.ID), SpecialBase, SpecialEnd-SpecialBase); err != nil {
 		return err
 	}
-	if err := vm.TrapMSRs([]uint32{hypercall.HypercallMSR}); err != nil {
+	if err := vm.TrapMSRs(trappedMSRs); err != nil {
 		return err
 	}
 	for _, s := range k.Segments {
@@ -136,25 +171,25 @@ func (d *Domain) build(sys *hypervisor.System, k *Kernel) error {
 	if err := d.writeStartInfo(); err != nil {
 		return err
 	}
+	d.writeWallclock()
 	for i := 0; i < d.cfg.VCPUs; i++ {
-		v, err := newVCPU(d, i, k.Entry32)
+		v, err := newVCPU(d, i)
 		if err != nil {
 			return err
 		}
 		d.vcpus = append(d.vcpus, v)
 	}
-	return nil
+	return d.vcpus[0].enterPVH(k.Entry32)
 }
 
 // writeStartInfo writes hvm_start_info, the memory map and the command
 // line into the special pages (the PVH boot protocol, start_info.h).
 func (d *Domain) writeStartInfo() error {
-	mem := d.vm.Mem
 	var mm []byte
 	for _, e := range d.memmap {
 		mm, _ = hypercall.Append(mm, &hypercall.HvmMemmapTableEntry{Addr: e.Addr, Size: e.Size, Type: e.Type})
 	}
-	if err := mem.WriteAt(mm, MemmapGPA); err != nil {
+	if err := d.mem.WriteAt(mm, MemmapGPA); err != nil {
 		return err
 	}
 	si := hypercall.HvmStartInfo{
@@ -164,7 +199,7 @@ func (d *Domain) writeStartInfo() error {
 		MemmapEntries: uint32(len(d.memmap)),
 	}
 	if d.cfg.Cmdline != "" {
-		if err := mem.WriteAt(append([]byte(d.cfg.Cmdline), 0), CmdlineGPA); err != nil {
+		if err := d.mem.WriteAt(append([]byte(d.cfg.Cmdline), 0), CmdlineGPA); err != nil {
 			return err
 		}
 		si.CmdlinePaddr = CmdlineGPA
@@ -173,7 +208,7 @@ func (d *Domain) writeStartInfo() error {
 	if err != nil {
 		return err
 	}
-	return mem.WriteAt(b, StartInfoGPA)
+	return d.mem.WriteAt(b, StartInfoGPA)
 }
 
 // State returns the domain's state and, for Shutdown and Crashed, the
@@ -184,7 +219,13 @@ func (d *Domain) State() (State, uint32, string) {
 	return d.state, d.reason, d.crashDetail
 }
 
-// transition applies ev under d.mu and wakes waiters.
+func (d *Domain) isRunning() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.state == Running
+}
+
+// transitionLocked applies ev under d.mu and wakes waiters.
 func (d *Domain) transitionLocked(ev Event) error {
 	s, err := next(d.state, ev)
 	if err != nil {
@@ -195,28 +236,33 @@ func (d *Domain) transitionLocked(ev Event) error {
 	return nil
 }
 
-// Unpause starts (or resumes) the domain's vCPUs.
+// Unpause starts (or resumes) the domain's vCPUs that are up.
 func (d *Domain) Unpause() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	first := d.running == 0 && d.state == Paused
 	if err := d.transitionLocked(EvUnpause); err != nil {
 		return err
 	}
-	if first {
-		for _, v := range d.vcpus {
-			if !v.started {
-				v.started = true
-				d.running++
-				go v.run()
-			}
+	for _, v := range d.vcpus {
+		if v.state == vcpuUp {
+			d.startLocked(v)
 		}
 	}
 	return nil
 }
 
-// Pause stops the domain's vCPUs at their next exit and returns once the
-// state is Paused; the vCPU threads wait until Unpause.
+// startLocked starts v's goroutine if it has none; d.mu is held.
+func (d *Domain) startLocked(v *vcpu) {
+	if v.started || v.hv == nil {
+		return
+	}
+	v.started = true
+	d.running++
+	go v.run()
+}
+
+// Pause stops the domain's vCPUs at their next exit; their threads wait
+// until Unpause.
 func (d *Domain) Pause() error {
 	d.mu.Lock()
 	err := d.transitionLocked(EvPause)
@@ -245,13 +291,20 @@ func (d *Domain) guestShutdown(reason uint32, detail string) error {
 		return err
 	}
 	d.log.Info("domain shut down", "reason", ShutdownReasonName(reason), "detail", detail)
+	d.stopTimers()
 	d.kickAll()
 	return nil
 }
 
 func (d *Domain) kickAll() {
 	for _, v := range d.vcpus {
-		v.hv.Kick()
+		v.notify()
+	}
+}
+
+func (d *Domain) stopTimers() {
+	for _, v := range d.vcpus {
+		v.timers.stop()
 	}
 }
 
@@ -266,28 +319,30 @@ func (d *Domain) Wait() State {
 	return d.state
 }
 
-// Done reports whether the domain has stopped for good: it shut down,
-// crashed or was destroyed, and no vCPU thread runs.
-func (d *Domain) Done() bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.state != Running && d.state != Paused && d.running == 0
-}
-
-// Destroy stops every vCPU and releases the VM and its memory. Safe to
-// call in any state and more than once.
+// Destroy stops every vCPU, closes the domain's event channels (peers'
+// interdomain ports become unbound, as in Xen), removes it from the
+// registry and releases its memory. Safe in any state and more than once.
 func (d *Domain) Destroy() {
+	if d.ID == 0 {
+		return
+	}
+	d.dying.Store(true)
 	d.mu.Lock()
 	if d.state != Dead {
 		d.transitionLocked(EvDestroy)
 	}
 	d.mu.Unlock()
+	d.stopTimers()
 	d.kickAll()
 	d.mu.Lock()
 	for d.running > 0 {
 		d.cond.Wait()
 	}
 	d.mu.Unlock()
+	d.closeAll()
+	if d.reg != nil {
+		d.reg.remove(d)
+	}
 	d.release()
 }
 
@@ -299,10 +354,14 @@ func (d *Domain) release() {
 	}
 	d.closed = true
 	for _, v := range d.vcpus {
-		v.hv.Close()
+		if v.hv != nil {
+			v.hv.Close()
+		}
 	}
 	if d.vm != nil {
 		d.vm.Close()
+	} else if d.mem != nil {
+		d.mem.Close()
 	}
 }
 
@@ -317,6 +376,9 @@ type Stats struct {
 func (d *Domain) Stats() Stats {
 	s := Stats{Exits: map[string]uint64{}, Hypercalls: map[string]uint64{}}
 	for _, v := range d.vcpus {
+		if v.hv == nil {
+			continue
+		}
 		counts, eintr := v.hv.ExitCounts()
 		for r, n := range counts {
 			if n > 0 {
@@ -327,6 +389,9 @@ func (d *Domain) Stats() Stats {
 		if eintr > 0 {
 			s.Exits["EINTR"] += eintr
 		}
+	}
+	if d.dispatcher == nil {
+		return s
 	}
 	for nr, n := range d.dispatcher.Counts() {
 		if n == 0 {
@@ -358,4 +423,52 @@ func ShutdownReasonName(r uint32) string {
 		return "soft_reset"
 	}
 	return fmt.Sprintf("reason %d", r)
+}
+
+// SetCallbackVia sets HVM_PARAM_CALLBACK_IRQ. Type 2 (vector) delivers
+// upcalls by injecting the vector without the LAPIC; 0 turns delivery
+// off; a GSI other than 0 is recorded without delivery (Linux writes a
+// dummy GSI 1 when it uses per-vCPU vectors). PCI INTx needs a platform
+// PCI device Xenolith does not have: -EINVAL, as are vectors below 0x10
+// and unknown types.
+func (d *Domain) SetCallbackVia(via uint64) error {
+	switch typ := via >> 56; typ {
+	case hypercall.HvmParamCallbackTypeGsi:
+		d.callback.Store(0)
+	case hypercall.HvmParamCallbackTypeVector:
+		vec := uint8(via)
+		if vec < 0x10 || via&^(0xFF|hypercall.HvmParamCallbackIrqTypeMask) != 0 {
+			return errno(hypercall.EINVAL, "callback vector %#x", via)
+		}
+		d.callback.Store(uint32(vec))
+	default:
+		return errno(hypercall.EINVAL, "callback type %d (only GSI 0/dummy and vector are supported)", typ)
+	}
+	d.mu.Lock()
+	d.params[hypercall.HvmParamCallbackIrq] = via
+	d.mu.Unlock()
+	d.kickAll() // pending events may now be deliverable
+	return nil
+}
+
+// SetHVMParam sets a parameter for the guest to read (toolstack side:
+// store and console pages and ports).
+func (d *Domain) SetHVMParam(index uint32, value uint64) error {
+	if index >= hypercall.HvmNrParams {
+		return fmt.Errorf("domains: HVM param %d: %w", index, hypercall.EINVAL)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.params[index] = value
+	return nil
+}
+
+// HVMParam returns a parameter's value.
+func (d *Domain) HVMParam(index uint32) (uint64, error) {
+	if index >= hypercall.HvmNrParams {
+		return 0, errno(hypercall.EINVAL, "HVM param %d", index)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.params[index], nil
 }

@@ -34,6 +34,62 @@ type Caller interface {
 	RAMPages() (current, maximum, maxGFN uint64)
 	// UUID is the domain handle (XENVER_guest_handle).
 	UUID() [16]byte
+
+	EventChannels
+	Scheduling
+	VCPUs
+	HVM
+}
+
+// EventChannels is a domain's 2-level event-channel table, seen from one
+// of its vCPUs. dom arguments are already resolved from DomidSelf. Errors
+// wrap Xen errnos.
+type EventChannels interface {
+	EvtchnAllocUnbound(dom, remote uint16) (port uint32, err error)
+	EvtchnBindInterdomain(remoteDom uint16, remotePort uint32) (port uint32, err error)
+	EvtchnBindVirq(virq, vcpu uint32) (port uint32, err error)
+	EvtchnBindIPI(vcpu uint32) (port uint32, err error)
+	EvtchnClose(port uint32) error
+	EvtchnSend(port uint32) error
+	EvtchnStatus(dom uint16, port uint32, st *EvtchnStatus) error
+	EvtchnBindVCPU(port, vcpu uint32) error
+	EvtchnUnmask(port uint32) error
+	EvtchnReset(dom uint16) error
+}
+
+// Scheduling is what sched_op needs beyond shutdown and yield.
+type Scheduling interface {
+	// Block sleeps until an event is pending for the calling vCPU.
+	Block() error
+	// Poll sleeps until one of ports is pending or system time passes
+	// timeoutNs (0: no timeout).
+	Poll(ports []uint32, timeoutNs uint64) error
+	// SystemTimeNs is Xen system time: ns since the domain started.
+	SystemTimeNs() uint64
+}
+
+// VCPUs is what vcpu_op needs. vcpu is already checked to be < NumVCPUs.
+type VCPUs interface {
+	NumVCPUs() uint32
+	VCPUInitialise(vcpu uint32, ctx *VcpuHvmContext) error
+	VCPUUp(vcpu uint32) error
+	VCPUDown(vcpu uint32) error
+	VCPUIsUp(vcpu uint32) bool
+	SetSingleshotTimer(vcpu uint32, deadlineNs uint64, future bool) error
+	StopSingleshotTimer(vcpu uint32) error
+	SetPeriodicTimer(vcpu uint32, periodNs uint64) error
+	StopPeriodicTimer(vcpu uint32) error
+	RegisterVCPUInfo(vcpu uint32, gfn uint64, offset uint32) error
+}
+
+// HVM is what hvm_op and the physmap sub-ops of memory_op need.
+type HVM interface {
+	SetCallbackVia(via uint64) error
+	SetUpcallVector(vcpu uint32, vector uint8) error
+	// HVMParam reads a parameter a domU may read.
+	HVMParam(index uint32) (uint64, error)
+	// MapSharedInfo places shared_info at guest frame gfn.
+	MapSharedInfo(gfn uint64) error
 }
 
 // Call is one trapped hypercall decoded per Xen's x86 calling convention.
@@ -87,6 +143,9 @@ var Table = buildTable([]Entry{
 	{Nr: NrXenVersion, Name: "xen_version", NArgs: 2, Handler: xenVersion},
 	{Nr: NrConsoleIo, Name: "console_io", NArgs: 3, Handler: consoleIO},
 	{Nr: NrSchedOp, Name: "sched_op", NArgs: 2, Handler: schedOp},
+	{Nr: NrVcpuOp, Name: "vcpu_op", NArgs: 3, Handler: vcpuOp},
+	{Nr: NrEventChannelOp, Name: "event_channel_op", NArgs: 2, Handler: eventChannelOp},
+	{Nr: NrHvmOp, Name: "hvm_op", NArgs: 2, Handler: hvmOp},
 })
 
 // NumHypercalls is the number of hypercall-page slots (4096 / 32).

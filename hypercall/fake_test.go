@@ -13,6 +13,7 @@ type fakeCaller struct {
 	shutdown []uint32
 	yields   int
 	memmap   []E820Entry
+	fakeDomain
 }
 
 const fakeBase = 0x10000
@@ -56,3 +57,89 @@ func (f *fakeCaller) Yield()                     { f.yields++ }
 func (f *fakeCaller) MemoryMap() []E820Entry     { return f.memmap }
 func (f *fakeCaller) RAMPages() (c, m, g uint64) { return 8192, 8192, 0xFF000 - 1 }
 func (f *fakeCaller) UUID() [16]byte             { return [16]byte{1, 2, 3} }
+
+// fakeDomain records the domain-level calls the new handlers make.
+type fakeDomain struct {
+	calls     []string
+	lastVia   uint64
+	lastCtx   *VcpuHvmContext
+	pollPorts []uint32
+	pollTO    uint64
+	shotAt    uint64
+	shotFut   bool
+}
+
+func (f *fakeDomain) rec(s string) { f.calls = append(f.calls, s) }
+
+func (f *fakeCaller) EvtchnAllocUnbound(dom, remote uint16) (uint32, error) {
+	f.rec(fmt.Sprintf("alloc_unbound %d %d", dom, remote))
+	return 3, nil
+}
+func (f *fakeCaller) EvtchnBindInterdomain(rd uint16, rp uint32) (uint32, error) {
+	f.rec(fmt.Sprintf("bind_interdomain %d %d", rd, rp))
+	return 4, nil
+}
+func (f *fakeCaller) EvtchnBindVirq(virq, vcpu uint32) (uint32, error) {
+	f.rec(fmt.Sprintf("bind_virq %d %d", virq, vcpu))
+	return 5, nil
+}
+func (f *fakeCaller) EvtchnBindIPI(vcpu uint32) (uint32, error) {
+	f.rec(fmt.Sprintf("bind_ipi %d", vcpu))
+	return 6, nil
+}
+func (f *fakeCaller) EvtchnClose(port uint32) error { f.rec(fmt.Sprintf("close %d", port)); return nil }
+func (f *fakeCaller) EvtchnSend(port uint32) error  { f.rec(fmt.Sprintf("send %d", port)); return nil }
+func (f *fakeCaller) EvtchnStatus(dom uint16, port uint32, st *EvtchnStatus) error {
+	f.rec(fmt.Sprintf("status %d %d", dom, port))
+	st.Status, st.Vcpu = EvtchnstatInterdomain, 1
+	st.SetInterdomain(9, 10)
+	return nil
+}
+func (f *fakeCaller) EvtchnBindVCPU(port, vcpu uint32) error {
+	f.rec(fmt.Sprintf("bind_vcpu %d %d", port, vcpu))
+	return nil
+}
+func (f *fakeCaller) EvtchnUnmask(port uint32) error {
+	f.rec(fmt.Sprintf("unmask %d", port))
+	return nil
+}
+func (f *fakeCaller) EvtchnReset(dom uint16) error { f.rec(fmt.Sprintf("reset %d", dom)); return nil }
+func (f *fakeCaller) Block() error                 { f.rec("block"); return nil }
+func (f *fakeCaller) Poll(ports []uint32, to uint64) error {
+	f.pollPorts, f.pollTO = ports, to
+	return nil
+}
+func (f *fakeCaller) SystemTimeNs() uint64 { return 123456789 }
+func (f *fakeCaller) NumVCPUs() uint32     { return 2 }
+func (f *fakeCaller) VCPUInitialise(v uint32, ctx *VcpuHvmContext) error {
+	f.lastCtx = ctx
+	f.rec(fmt.Sprintf("initialise %d", v))
+	return nil
+}
+func (f *fakeCaller) VCPUUp(v uint32) error   { f.rec(fmt.Sprintf("up %d", v)); return nil }
+func (f *fakeCaller) VCPUDown(v uint32) error { f.rec(fmt.Sprintf("down %d", v)); return nil }
+func (f *fakeCaller) VCPUIsUp(v uint32) bool  { return v == 0 }
+func (f *fakeCaller) SetSingleshotTimer(v uint32, at uint64, fut bool) error {
+	f.shotAt, f.shotFut = at, fut
+	return nil
+}
+func (f *fakeCaller) StopSingleshotTimer(v uint32) error { f.rec("stop_singleshot"); return nil }
+func (f *fakeCaller) SetPeriodicTimer(v uint32, p uint64) error {
+	f.rec(fmt.Sprintf("periodic %d %d", v, p))
+	return nil
+}
+func (f *fakeCaller) StopPeriodicTimer(v uint32) error { f.rec("stop_periodic"); return nil }
+func (f *fakeCaller) RegisterVCPUInfo(v uint32, gfn uint64, off uint32) error {
+	f.rec(fmt.Sprintf("register_vcpu_info %d %#x %d", v, gfn, off))
+	return nil
+}
+func (f *fakeCaller) SetCallbackVia(via uint64) error { f.lastVia = via; return nil }
+func (f *fakeCaller) SetUpcallVector(v uint32, vec uint8) error {
+	f.rec(fmt.Sprintf("upcall_vector %d %#x", v, vec))
+	return nil
+}
+func (f *fakeCaller) HVMParam(i uint32) (uint64, error) { return uint64(i) * 100, nil }
+func (f *fakeCaller) MapSharedInfo(gfn uint64) error {
+	f.rec(fmt.Sprintf("shared_info %#x", gfn))
+	return nil
+}

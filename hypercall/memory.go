@@ -25,6 +25,24 @@ func memoryOp(c Caller, a *[5]uint64) (uint64, error) {
 		}
 		m.NrEntries = uint32(n)
 		return 0, put(c, arg, &m)
+	case XenmemAddToPhysmap:
+		var m XenAddToPhysmap
+		if err := get(c, arg, &m); err != nil {
+			return 0, err
+		}
+		if dom := resolveDom(c, m.Domid); dom != c.DomID() {
+			return 0, fmt.Errorf("add_to_physmap for domain %d: %w", dom, EPERM)
+		}
+		switch m.Space {
+		case XenmapspaceSharedInfo:
+			if m.Idx != 0 {
+				return 0, fmt.Errorf("shared_info index %d: %w", m.Idx, EINVAL)
+			}
+			return 0, c.MapSharedInfo(m.Gpfn)
+		case XenmapspaceGrantTable:
+			return 0, ENOSYS // grant tables come with their own issue
+		}
+		return 0, fmt.Errorf("add_to_physmap space %d: %w", m.Space, EINVAL)
 	case XenmemCurrentReservation, XenmemMaximumReservation, XenmemMaximumGpfn:
 		var md XenMemoryDomain
 		if err := get(c, arg, &md); err != nil {

@@ -8,6 +8,26 @@ func schedOp(c Caller, a *[5]uint64) (uint64, error) {
 	case SchedopYield:
 		c.Yield()
 		return 0, nil
+	case SchedopBlock:
+		return 0, c.Block()
+	case SchedopPoll:
+		var p SchedPoll
+		if err := get(c, arg, &p); err != nil {
+			return 0, err
+		}
+		// Xen bounds the port list (sched_poll in common/sched/core.c).
+		if p.NrPorts > maxPollPorts {
+			return 0, fmt.Errorf("poll on %d ports: %w", p.NrPorts, EINVAL)
+		}
+		buf := make([]byte, 4*p.NrPorts)
+		if err := c.CopyFromGuest(buf, p.Ports); err != nil {
+			return 0, err
+		}
+		ports := make([]uint32, p.NrPorts)
+		for i := range ports {
+			ports[i] = uint32(buf[4*i]) | uint32(buf[4*i+1])<<8 | uint32(buf[4*i+2])<<16 | uint32(buf[4*i+3])<<24
+		}
+		return 0, c.Poll(ports, p.Timeout)
 	case SchedopShutdown:
 		var s SchedShutdown
 		if err := get(c, arg, &s); err != nil {
@@ -24,3 +44,6 @@ func schedOp(c Caller, a *[5]uint64) (uint64, error) {
 	}
 	return 0, ENOSYS
 }
+
+// maxPollPorts is the most ports one SCHEDOP_poll may wait on.
+const maxPollPorts = 128

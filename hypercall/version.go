@@ -15,10 +15,13 @@ const (
 // Features is XENVER_get_features submap 0: only the XENFEAT bits Xenolith
 // honours. writable_page_tables and auto_translated_physmap hold for every
 // PVH guest (it owns its page tables and uses gfns); not_direct_mapped
-// because guest frames are not host frames. hvm_callback_vector and
-// hvm_safe_pvclock come with event channels and pvclock.
+// because guest frames are not host frames; hvm_callback_vector (upcalls
+// through HVM_PARAM_CALLBACK_IRQ) and hvm_safe_pvclock (pvclock in every
+// vcpu_info, VIRQ_TIMER and singleshot timers).
 const Features uint32 = 1<<XenfeatWritablePageTables |
 	1<<XenfeatAutoTranslatedPhysmap |
+	1<<XenfeatHvmCallbackVector |
+	1<<XenfeatHvmSafePvclock |
 	1<<XenfeatNotDirectMapped
 
 // buildInfo is the changeset and compile information from the Go build.

@@ -141,6 +141,14 @@ func (m *Memory) Read64(gpa uint64) (uint64, error) {
 		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56, nil
 }
 
+// Close unmaps every region of a Memory made by NewTestMemory. Memory of a
+// VM is released by VM.Close.
+func (m *Memory) Close() {
+	if m.vm == nil {
+		m.close()
+	}
+}
+
 // close unmaps every region and closes its memfd. Called by VM.Close after
 // the VM fd (and so every memslot) is gone.
 func (m *Memory) close() {

@@ -171,6 +171,9 @@ func (v *VCPU) CanInject() bool {
 	return v.run[runReadyForInjection] != 0 && v.run[runIfFlag] != 0
 }
 
+// InterruptsEnabled reports RFLAGS.IF as of the last exit.
+func (v *VCPU) InterruptsEnabled() bool { return v.run[runIfFlag] != 0 }
+
 // InjectInterrupt queues external interrupt vector for the next entry
 // (KVM_INTERRUPT, user-space irqchip mode: no LAPIC, so the guest sends no
 // EOI). Call it on the vCPU thread when CanInject is true.

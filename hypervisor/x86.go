@@ -31,3 +31,17 @@ func (s *Sregs) SetFlat32() {
 // ResetRFLAGS is RFLAGS with only the always-one bit 1 set (IF, TF and VM
 // clear), as the PVH entry requires.
 const ResetRFLAGS = rflagsReserved1
+
+// SetFlat64 puts s in flat 64-bit long mode segment state, as Xen does for
+// a vcpu_hvm_context in 64-bit mode: CS a 64-bit code segment, data
+// segments flat, TR a busy TSS; selectors 0 and GDTR/IDTR empty until the
+// guest loads its own. Control registers are the caller's to set.
+func (s *Sregs) SetFlat64() {
+	code := Segment{Limit: 0xFFFFFFFF, Type: segTypeCodeXRA, Present: 1, S: 1, L: 1, G: 1}
+	data := Segment{Limit: 0xFFFFFFFF, Type: segTypeDataRWA, Present: 1, S: 1, DB: 1, G: 1}
+	s.CS = code
+	s.DS, s.ES, s.FS, s.GS, s.SS = data, data, data, data, data
+	s.TR = Segment{Limit: 0x67, Type: segTypeTSS32Busy, Present: 1}
+	s.LDT = Segment{Unusable: 1}
+	s.GDT, s.IDT = DTable{}, DTable{}
+}

@@ -96,6 +96,8 @@ func TestRunShutdownReasons(t *testing.T) {
 		stderr string
 	}{
 		{"poweroff", "", 0, ""},
+		// cli; hlt takes the only vCPU down, so the domain powers off (Xen's hvm_hlt).
+		{"cli-hlt", "", 0, ""},
 		{"reboot", "", 3, "xenolith: domain life (domid 1) rebooted"},
 		{"crash", "", 2, "xenolith: domain life (domid 1) crashed: the guest reported crash"},
 		{"watchdog", "", 2, "xenolith: domain life (domid 1) crashed: the guest reported watchdog"},
@@ -203,7 +205,8 @@ func TestRunErrors(t *testing.T) {
 		{"malformed line", base + fmt.Sprintf("kernel = %q\n", hello) + "vcpus 1\n", nil, "domain.cfg:5:"},
 		{"unterminated string", base + "kernel = \"oops\n", nil, "domain.cfg:4:"},
 		{"unsupported type", "type = \"hvm\"\nname = \"e\"\nkernel = \"k\"\n", nil, `domain.cfg:1: key "type": "hvm" is not supported`},
-		{"vcpus above 1", base + fmt.Sprintf("kernel = %q\nvcpus = 2\n", hello), nil, "vcpus = 2: Xenolith runs 1 vCPU per domain"},
+		{"too many vcpus", base + fmt.Sprintf("kernel = %q\nvcpus = 33\n", hello), nil, "vcpus = 33: set vcpus between 1 and 32"},
+		{"duplicate names", base + fmt.Sprintf("kernel = %q\n", hello), []string{"PATH"}, `two domains are named "e"`},
 		{"memory too large", "type = \"pvh\"\nname = \"e\"\nmemory = 8192\n" + fmt.Sprintf("kernel = %q\n", hello), nil, "memory 8192 MiB is above the 3072 MiB"},
 		{"unsupported action", base + fmt.Sprintf("kernel = %q\non_crash = \"coredump-destroy\"\n", hello), nil, `on_crash = "coredump-destroy": unsupported action`},
 		{"bad override value", base + fmt.Sprintf("kernel = %q\n", hello), []string{`memory="lots"`}, `command line:1: key "memory"`},
@@ -215,6 +218,11 @@ func TestRunErrors(t *testing.T) {
 			path := "/nonexistent/domain.cfg"
 			if c.cfg != "" {
 				path = writeCfg(t, c.cfg)
+			}
+			for i, a := range c.args {
+				if a == "PATH" {
+					c.args[i] = path
+				}
 			}
 			r := run(t, append([]string{"run", path}, c.args...)...)
 			if r.status != 1 {

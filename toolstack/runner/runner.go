@@ -1,9 +1,11 @@
 // Package runner runs domains in embedded mode (`xenolith run`): no
-// daemon, the guest console on a writer, the domain's on_poweroff,
-// on_reboot and on_crash actions applied in-process.
+// daemon, guest consoles on a writer, each domain's on_poweroff,
+// on_reboot and on_crash actions applied in-process. Several domains run
+// together in one registry, so they can connect event channels.
 package runner
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -21,17 +23,19 @@ import (
 
 // Options control a run.
 type Options struct {
-	// Console receives the guest console (stdout for `xenolith run`).
+	// Console receives the guest consoles (stdout for `xenolith run`).
+	// With several domains each line is prefixed with "[name] ".
 	Console io.Writer
 	Log     *slog.Logger
-	// MaxRestarts bounds on_*=restart loops (0 = default 10).
+	// MaxRestarts bounds on_*=restart loops per domain (0 = default 10).
 	MaxRestarts int
-	// RebootExits makes a guest reboot end the run whatever on_reboot
-	// says; `xenolith run` sets it unless the config sets on_reboot.
-	RebootExits bool
+	// RebootExits makes a guest reboot end that domain's run whatever
+	// on_reboot says, per config index; `xenolith run` sets it unless the
+	// config sets on_reboot.
+	RebootExits []bool
 }
 
-// Result is how a run ended.
+// Result is how one domain's run ended.
 type Result struct {
 	Name   string
 	DomID  uint16
@@ -45,6 +49,7 @@ type Result struct {
 	// console byte (0 if it printed nothing).
 	FirstConsoleByte time.Duration
 	Restarts         int
+	Err              error // the run of this domain failed (restart limit)
 }
 
 // ReasonName is the xl-style name of how the domain ended.
@@ -55,11 +60,13 @@ func (r *Result) ReasonName() string {
 	return domains.ShutdownReasonName(r.Reason)
 }
 
-// Run builds the domain described by cfg, runs it until it shuts down,
-// crashes or ctx is cancelled (then it destroys it), and applies the
-// config's on_* action: restart rebuilds it with a new domid, preserve
-// keeps it until ctx is cancelled, destroy returns.
-func Run(ctx context.Context, host *domains.Host, cfg *xlcfg.DomainConfig, opts Options) (*Result, error) {
+// Run builds the domains described by cfgs in one registry (domids in
+// order, from 1), runs them together until each shuts down or crashes, or
+// until ctx is cancelled (then it destroys them), and applies each
+// config's on_* action: restart rebuilds that domain with a new domid,
+// preserve keeps it until ctx is cancelled, destroy ends its run. An error
+// building any domain destroys the others and is returned.
+func Run(ctx context.Context, host *domains.Host, cfgs []*xlcfg.DomainConfig, opts Options) ([]*Result, error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
@@ -69,60 +76,130 @@ func Run(ctx context.Context, host *domains.Host, cfg *xlcfg.DomainConfig, opts 
 	if opts.MaxRestarts == 0 {
 		opts.MaxRestarts = 10
 	}
-	image, err := readKernel(cfg.KernelPath())
-	if err != nil {
-		return nil, err
+	reg := domains.NewRegistry(host, opts.Log)
+	start := time.Now()
+	var consoleMu sync.Mutex
+	slots := make([]*slot, len(cfgs))
+	for i, cfg := range cfgs {
+		image, err := readKernel(cfg.KernelPath())
+		if err != nil {
+			return nil, fmt.Errorf("domain %s: %w", cfg.Name, err)
+		}
+		var w io.Writer = opts.Console
+		if len(cfgs) > 1 {
+			w = &prefixWriter{w: opts.Console, mu: &consoleMu, prefix: []byte("[" + cfg.Name + "] "), bol: true}
+		} else {
+			w = &lockedWriter{w: opts.Console, mu: &consoleMu}
+		}
+		s := &slot{cfg: cfg, image: image, fb: &firstByte{w: w, start: start}, res: &Result{Name: cfg.Name}}
+		s.rebootExits = i < len(opts.RebootExits) && opts.RebootExits[i]
+		slots[i] = s
 	}
+	for _, s := range slots {
+		if err := s.create(reg, opts.Log); err != nil {
+			for _, o := range slots {
+				if o.d != nil {
+					o.d.Destroy()
+				}
+			}
+			return nil, err
+		}
+	}
+	var wg sync.WaitGroup
+	for _, s := range slots {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.run(ctx, reg, opts)
+		}()
+	}
+	for _, s := range slots {
+		if err := s.d.Unpause(); err != nil {
+			s.d.Destroy()
+		}
+	}
+	wg.Wait()
+	results := make([]*Result, len(slots))
+	var errs []error
+	for i, s := range slots {
+		results[i] = s.res
+		if s.res.Err != nil {
+			errs = append(errs, s.res.Err)
+		}
+	}
+	return results, errors.Join(errs...)
+}
+
+// slot is one config's domain across restarts.
+type slot struct {
+	cfg         *xlcfg.DomainConfig
+	image       []byte
+	fb          *firstByte
+	res         *Result
+	rebootExits bool
+	d           *domains.Domain
+}
+
+func (s *slot) create(reg *domains.Registry, log *slog.Logger) error {
 	uuid, err := newUUID()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	start := time.Now()
-	fb := &firstByte{w: opts.Console, start: start}
-	res := &Result{Name: cfg.Name}
-	for domid := uint16(1); ; domid++ {
-		d, err := domains.Build(host, domid, domains.Config{
-			Name: cfg.Name, UUID: uuid, MemoryMiB: cfg.MemoryMiB, VCPUs: cfg.VCPUs,
-			Kernel: image, Cmdline: cfg.Cmdline, Console: fb, Log: opts.Log,
-		})
-		if err != nil {
-			return nil, err
-		}
-		res.DomID = domid
-		if err := d.Unpause(); err != nil {
-			d.Destroy()
-			return nil, err
-		}
+	d, err := reg.Create(domains.Config{
+		Name: s.cfg.Name, UUID: uuid, MemoryMiB: s.cfg.MemoryMiB, VCPUs: s.cfg.VCPUs,
+		Kernel: s.image, Cmdline: s.cfg.Cmdline, Console: s.fb, Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	s.d, s.res.DomID = d, d.ID
+	return nil
+}
+
+// run waits for the slot's domain to end and applies its on_* action.
+func (s *slot) run(ctx context.Context, reg *domains.Registry, opts Options) {
+	res := s.res
+	for {
+		d := s.d
 		interrupted := waitOrCancel(ctx, d)
 		res.State, res.Reason, res.Detail = d.State()
 		res.Stats = d.Stats()
-		res.FirstConsoleByte = fb.elapsed()
+		res.FirstConsoleByte = s.fb.elapsed()
 		if interrupted {
 			d.Destroy()
 			res.State, res.Interrupted = domains.Dead, true
-			return res, nil
+			return
 		}
-		action := actionFor(cfg, res.Reason)
-		if res.Reason == hypercall.ShutdownReboot && opts.RebootExits {
+		action := actionFor(s.cfg, res.Reason)
+		if res.Reason == hypercall.ShutdownReboot && s.rebootExits {
 			action = xlcfg.ActionDestroy
 		}
 		switch action {
 		case xlcfg.ActionRestart, xlcfg.ActionRenameRestart:
 			d.Destroy()
 			if res.Restarts >= opts.MaxRestarts {
-				return res, fmt.Errorf("domain %s restarted %d times; giving up (see on_%s)", cfg.Name, res.Restarts, res.ReasonName())
+				res.Err = fmt.Errorf("domain %s restarted %d times; giving up (see on_%s)", s.cfg.Name, res.Restarts, res.ReasonName())
+				return
 			}
 			res.Restarts++
-			opts.Log.Info("restarting domain", "domain", cfg.Name, "after", res.ReasonName())
-			continue
+			opts.Log.Info("restarting domain", "domain", s.cfg.Name, "after", res.ReasonName())
+			if err := s.create(reg, opts.Log); err != nil {
+				res.Err = fmt.Errorf("restart: %w", err)
+				return
+			}
+			if err := s.d.Unpause(); err != nil {
+				res.Err = fmt.Errorf("restart: %w", err)
+				s.d.Destroy()
+				return
+			}
 		case xlcfg.ActionPreserve:
-			opts.Log.Warn("domain preserved for inspection; interrupt to destroy it", "domain", cfg.Name, "state", res.State)
+			opts.Log.Warn("domain preserved for inspection; interrupt to destroy it", "domain", s.cfg.Name, "state", res.State)
 			<-ctx.Done()
 			d.Destroy()
-			return res, nil
+			return
 		default:
 			d.Destroy()
-			return res, nil
+			return
 		}
 	}
 }
@@ -154,18 +231,17 @@ func waitOrCancel(ctx context.Context, d *domains.Domain) bool {
 type firstByte struct {
 	w     io.Writer
 	start time.Time
-	once  sync.Once
-	at    time.Duration
 	mu    sync.Mutex
+	at    time.Duration
 }
 
 func (f *firstByte) Write(p []byte) (int, error) {
 	if len(p) > 0 {
-		f.once.Do(func() {
-			f.mu.Lock()
+		f.mu.Lock()
+		if f.at == 0 {
 			f.at = time.Since(f.start)
-			f.mu.Unlock()
-		})
+		}
+		f.mu.Unlock()
 	}
 	return f.w.Write(p)
 }
@@ -174,6 +250,50 @@ func (f *firstByte) elapsed() time.Duration {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.at
+}
+
+// lockedWriter serialises writes of several domains to one writer.
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// prefixWriter puts prefix at the start of every line. Partial lines of
+// different domains may interleave; whole lines do not mix.
+type prefixWriter struct {
+	w      io.Writer
+	mu     *sync.Mutex
+	prefix []byte
+	bol    bool // at the beginning of a line
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	n := len(b)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []byte
+	for len(b) > 0 {
+		if p.bol {
+			out = append(out, p.prefix...)
+			p.bol = false
+		}
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			out = append(out, b...)
+			break
+		}
+		out = append(out, b[:i+1]...)
+		b = b[i+1:]
+		p.bol = true
+	}
+	_, err := p.w.Write(out)
+	return n, err
 }
 
 // ErrUnsupportedAction is returned for on_* actions embedded mode cannot
