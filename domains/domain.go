@@ -111,7 +111,7 @@ func newDomain(r *Registry, id uint16, cfg Config, ram uint64) *Domain {
 		ID: id, Name: cfg.Name, UUID: cfg.UUID, cfg: cfg, reg: r,
 		log:        cfg.Log.With("domid", id, "domain", cfg.Name),
 		ramBytes:   ram,
-		dispatcher: hypercall.NewDispatcher(cfg.Log.With("domid", id)),
+		dispatcher: hypercall.NewDispatcher(cfg.Log),
 		start:      now,
 		startWall:  now,
 	}

@@ -2,7 +2,9 @@
  * lifecycle - ends the way its command line asks, so the toolstack's
  * handling of each shutdown reason can be tested:
  *   end=poweroff|reboot|crash|watchdog|suspend   SCHEDOP_shutdown with it
- *   end=halt                                      halt forever (until destroyed)
+ *   end=halt                                      sti; hlt forever: blocked until destroyed
+ *   end=cli-hlt                                   cli; hlt: Xen takes the vCPU down, and
+ *                                                 with no vCPU left the domain powers off
  */
 #include <guestlib/guestlib.h>
 
@@ -37,7 +39,13 @@ int main(const struct hvm_start_info *si)
 	if (is(end, "halt")) {
 		printk("lifecycle: halting until destroyed\n");
 		for (;;)
-			asm volatile("cli; hlt" ::: "memory");
+			asm volatile("sti; hlt" ::: "memory");
+	}
+	if (is(end, "cli-hlt")) {
+		printk("lifecycle: halting with interrupts disabled\n");
+		asm volatile("cli; hlt" ::: "memory");
+		printk("lifecycle: ERROR: running after cli; hlt\n");
+		return 1;
 	}
 	for (unsigned int i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
 		if (is(end, ends[i].name)) {
