@@ -367,8 +367,8 @@ func (d *Domain) release() {
 
 // Stats are a domain's exit and hypercall counters.
 type Stats struct {
-	Exits      map[string]uint64 // by KVM exit reason name, summed over vCPUs
-	TotalExits uint64
+	Exits      map[string]uint64 // by KVM exit reason name (and EINTR), summed over vCPUs
+	TotalExits uint64            // every return from KVM_RUN, EINTR included
 	Hypercalls map[string]uint64 // by hypercall name (or number)
 }
 
@@ -387,7 +387,9 @@ func (d *Domain) Stats() Stats {
 			}
 		}
 		if eintr > 0 {
+			// A kicked KVM_RUN returns to user space like any exit.
 			s.Exits["EINTR"] += eintr
+			s.TotalExits += eintr
 		}
 	}
 	if d.dispatcher == nil {

@@ -2,7 +2,9 @@ package tests
 
 import (
 	"bytes"
+	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -70,4 +72,88 @@ func median(ds []time.Duration) float64 {
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	return float64(s[len(s)/2].Microseconds()) / 1000
+}
+
+// guestCfg writes a config for guest name with cmdline into dir.
+func guestCfg(b testing.TB, dir, name, kernel, cmdline string) string {
+	b.Helper()
+	p := filepath.Join(dir, name+".cfg")
+	body := fmt.Sprintf("type = \"pvh\"\nname = %q\nkernel = %q\nmemory = 16\ncmdline = %q\n", name, guest(b, kernel), cmdline)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return p
+}
+
+// runForStats runs xenolith run --stats and returns stdout and stderr.
+func runForStats(b testing.TB, args ...string) (string, string) {
+	b.Helper()
+	r := run(b, append([]string{"run", "--stats"}, args...)...)
+	if r.status != 0 {
+		b.Fatalf("xenolith %v: status %d\n%s\n%s", args, r.status, r.stdout, r.stderr)
+	}
+	return r.stdout, r.stderr
+}
+
+// domainExits returns the total exits --stats reported for a domain.
+func domainExits(b testing.TB, stderr, name string) float64 {
+	m := regexp.MustCompile(`stats: domain ` + name + ` domid \d+:.*\nstats: exits (\d+):`).FindStringSubmatch(stderr)
+	if m == nil {
+		b.Fatalf("no exit stats for %s in:\n%s", name, stderr)
+	}
+	return num(m[1])
+}
+
+// BenchmarkEventChannels measures, in one run: the floor (a bare port-I/O
+// exit round trip and a null hypercall, timed in the guest with pvclock),
+// interdomain round-trip latency p50/p99 with exits per event (ping/pong),
+// and one-way notification throughput with exits per event (flood).
+//
+//	go test -run XXX -bench EventChannels -benchtime 1x ./tests/
+func BenchmarkEventChannels(b *testing.B) {
+	kvmtest.Require(b)
+	const rtts, floods, floorN = 2000, 5000, 5000
+	dir := b.TempDir()
+	for b.Loop() {
+		out, _ := runForStats(b, guestCfg(b, dir, "floor", "exitfloor", fmt.Sprintf("count=%d", floorN)))
+		fm := regexp.MustCompile(`port-I/O exits (\d+) ns each, \d+ hypercalls (\d+) ns each`).FindStringSubmatch(out)
+		if fm == nil {
+			b.Fatalf("exitfloor output: %s", out)
+		}
+
+		out, errs := runForStats(b,
+			guestCfg(b, dir, "pong", "pong", fmt.Sprintf("remote_domid=2 count=%d", rtts)),
+			guestCfg(b, dir, "ping", "ping", fmt.Sprintf("remote_domid=1 remote_port=1 count=%d", rtts)))
+		pm := regexp.MustCompile(`ping: (\d+) round trips, 0 lost, 0 duplicated, rtt_ns p50 (\d+) p99 (\d+)`).FindStringSubmatch(out)
+		if pm == nil {
+			b.Fatalf("ping output: %s", out)
+		}
+		// Two events per round trip; both domains' exits count.
+		rttExitsPerEvent := (domainExits(b, errs, "ping") + domainExits(b, errs, "pong")) / (2 * rtts)
+
+		out, errs = runForStats(b,
+			guestCfg(b, dir, "recv", "flood", "role=recv remote_domid=2"),
+			guestCfg(b, dir, "send", "flood", fmt.Sprintf("role=send remote_domid=1 remote_port=1 count=%d", floods)))
+		sm := regexp.MustCompile(`flood: sent (\d+) in (\d+) ns`).FindStringSubmatch(out)
+		rm := regexp.MustCompile(`flood: received (\d+) upcalls in (\d+) ns`).FindStringSubmatch(out)
+		if sm == nil || rm == nil {
+			b.Fatalf("flood output: %s", out)
+		}
+		sendRate := num(sm[1]) / (num(sm[2]) / 1e9)
+		recvRate := num(rm[1]) / (num(rm[2]) / 1e9)
+		sendExits := domainExits(b, errs, "send") / num(sm[1])
+		recvExits := domainExits(b, errs, "recv") / num(rm[1])
+
+		b.ReportMetric(num(fm[1])/1000, "us/portio-exit(floor)")
+		b.ReportMetric(num(fm[2])/1000, "us/null-hypercall")
+		b.ReportMetric(num(pm[2])/1000, "us-rtt-p50")
+		b.ReportMetric(num(pm[3])/1000, "us-rtt-p99")
+		b.ReportMetric(rttExitsPerEvent, "exits/event(rtt)")
+		b.ReportMetric(sendRate, "oneway-sent/s")
+		b.ReportMetric(recvRate, "oneway-upcalls/s")
+		b.ReportMetric(sendExits, "exits/sent-event")
+		b.ReportMetric(recvExits, "exits/received-event")
+		b.ReportMetric(num(pm[2])/num(fm[1]), "rtt-p50/floor")
+		b.ReportMetric(0, "ns/op")
+	}
 }
