@@ -93,12 +93,14 @@ func (d *Domain) clearPending(port uint32) {
 	d.mem.And64(si+siEvtchnPending+8*uint64(port/64), ^(uint64(1) << (port % 64)))
 }
 
-// unmaskLocked clears port's mask bit and, if it is pending, redoes the
-// selector and upcall steps (EVTCHNOP_unmask); d.evtchn.mu is held.
+// unmaskLocked clears port's mask bit and, if that cleared it and the port
+// is pending, redoes the selector and upcall steps (EVTCHNOP_unmask, Xen's
+// evtchn_2l_unmask); d.evtchn.mu is held.
 func (d *Domain) unmaskLocked(port uint32) {
 	si := d.sharedInfo.Load()
 	word, bit := uint64(port/64), uint64(1)<<(port%64)
-	if _, err := d.mem.And64(si+siEvtchnMask+8*word, ^bit); err != nil {
+	old, err := d.mem.And64(si+siEvtchnMask+8*word, ^bit)
+	if err != nil || old&bit == 0 {
 		return
 	}
 	if d.isPending(port) {

@@ -1,10 +1,15 @@
 /*
  * printk.c - formatted output to the hypervisor console (console_io).
  *
- * One formatter (format()) drives two sinks: the printk line buffer and
+ * One formatter (format()) drives two sinks: the printk line buffers and
  * vsnprintf's caller buffer. printk keeps at most one line (PRINTK_LINE_MAX
- * bytes) and writes it with one CONSOLEIO_write at '\n' or when full, so a
- * line costs one hypercall. Single vCPU, no locking, not reentrant.
+ * bytes) per vCPU and writes it with one CONSOLEIO_write at '\n' or when
+ * full, so a line costs one hypercall.
+ *
+ * Locking: each vCPU formats into its own line buffer with interrupts
+ * disabled (an upcall handler that prints cannot tear a half-built line);
+ * console_lock (XCHG spinlock, taken with interrupts disabled) serialises
+ * the writes, so lines from different vCPUs never interleave within a line.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +20,8 @@
 #include <guestlib/console.h>
 #include <guestlib/hypervisor.h>
 #include <guestlib/sched.h>
+#include <guestlib/smp.h>
+#include <guestlib/spinlock.h>
 #include <guestlib/string.h>
 #include <guestlib/xen.h>
 
@@ -248,10 +255,15 @@ static int format(emit_fn emit, void *ctx, const char *fmt, va_list ap)
 
 /* ---- console ---- */
 
-static char line_buf[PRINTK_LINE_MAX];
-static size_t line_len;
+struct line {
+	char buf[PRINTK_LINE_MAX];
+	size_t len;
+};
 
-int console_write(const char *s, size_t len)
+static struct line lines[GUESTLIB_MAX_VCPUS]; /* lines[v]: vCPU v only */
+static spinlock_t console_lock = SPINLOCK_INIT; /* serialises CONSOLEIO_write */
+
+int console_write_nolock(const char *s, size_t len)
 {
 	int rc;
 
@@ -271,28 +283,54 @@ int console_write(const char *s, size_t len)
 	return 0;
 }
 
-int console_flush(void)
+int console_write(const char *s, size_t len)
+{
+	unsigned long flags;
+	int rc;
+
+	flags = spin_lock_irqsave(&console_lock);
+	rc = console_write_nolock(s, len);
+	spin_unlock_irqrestore(&console_lock, flags);
+	return rc;
+}
+
+/* Write out l; interrupts are disabled. */
+static int flush_line(struct line *l)
 {
 	int rc = 0;
 
-	if (line_len) {
-		rc = console_write(line_buf, line_len);
-		line_len = 0;
+	if (l->len) {
+		rc = console_write(l->buf, l->len);
+		l->len = 0;
 	}
+	return rc;
+}
+
+int console_flush(void)
+{
+	unsigned long flags = arch_irq_save();
+	int rc = flush_line(&lines[smp_cpu_id()]);
+
+	arch_irq_restore(flags);
 	return rc;
 }
 
 static void emit_console(void *ctx, char c)
 {
-	(void)ctx;
-	line_buf[line_len++] = c;
-	if (c == '\n' || line_len == sizeof(line_buf))
-		console_flush();
+	struct line *l = ctx;
+
+	l->buf[l->len++] = c;
+	if (c == '\n' || l->len == sizeof(l->buf))
+		flush_line(l);
 }
 
 int vprintk(const char *fmt, va_list ap)
 {
-	return format(emit_console, NULL, fmt, ap);
+	unsigned long flags = arch_irq_save();
+	int n = format(emit_console, &lines[smp_cpu_id()], fmt, ap);
+
+	arch_irq_restore(flags);
+	return n;
 }
 
 int printk(const char *fmt, ...)
@@ -355,7 +393,7 @@ void panic(const char *fmt, ...)
 	va_start(ap, fmt);
 	vprintk(fmt, ap);
 	va_end(ap);
-	if (line_len)
+	if (lines[smp_cpu_id()].len)
 		printk("\n");
 	shutdown(SHUTDOWN_crash);
 }

@@ -13,11 +13,15 @@
 #include <guestlib/console.h>
 #include <guestlib/guest.h>
 #include <guestlib/sched.h>
+#include <guestlib/smp.h>
 #include <guestlib/xen.h>
 
 void guest_start(struct hvm_start_info *si)
 {
 	int rc;
+
+	/* vCPU 0's per-vCPU data first: printk uses smp_cpu_id(). */
+	init_smp();
 
 	/* Until the hypercall page is installed there is no way to report anything. */
 	rc = init_xen();

@@ -140,7 +140,8 @@ pvh_long_mode:
 /*
  * Boot GDT: null, 64-bit code (L=1, DPL 0), flat data. Read by lgdt in
  * 32-bit mode (6-byte operand); the base is padded to 8 bytes so the same
- * descriptor also works for a 64-bit lgdt.
+ * descriptor also works for a 64-bit lgdt, which is how secondary vCPUs
+ * load it (arch_load_traps(); IDT gates name the 0x08 code selector).
  */
 	.section .rodata.pvh_entry, "a", @progbits
 	.balign	16
@@ -150,6 +151,7 @@ boot_gdt:
 	.quad	0x00cf92000000ffff	/* 0x10: data, present, read/write, 4 GiB */
 boot_gdt_end:
 	.balign	8
+	.globl	boot_gdt_desc
 boot_gdt_desc:
 	.word	boot_gdt_end - boot_gdt - 1
 	.quad	boot_gdt

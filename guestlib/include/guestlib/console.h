@@ -1,9 +1,11 @@
 /*
  * console.h - early console output through console_io (CONSOLEIO_write).
  *
- * printk formats into a line buffer and writes it with one hypercall per
- * line (at '\n', or when the buffer fills). console_flush writes a partial
- * line. Not reentrant and not SMP safe: guestlib guests run one vCPU.
+ * printk formats into the calling vCPU's line buffer (interrupts disabled
+ * meanwhile) and writes it with one hypercall per line (at '\n', or when
+ * the buffer fills). console_flush writes a partial line. A spinlock
+ * serialises the writes, so vCPUs may print concurrently and lines never
+ * interleave within a line.
  *
  * Formats: %s %c %d %i %u %x %X %o %p %% with flags '-', '0', '#', a width
  * (digits or '*'), a precision for %s ('.N' or '.*'), and the length
@@ -19,6 +21,12 @@
 
 /* Write len bytes to the hypervisor console. Returns 0 or a negative errno. */
 int console_write(const char *s, size_t len);
+
+/*
+ * console_write without the console lock, for crash paths (exception
+ * handlers) that may interrupt a vCPU holding it.
+ */
+int console_write_nolock(const char *s, size_t len);
 
 /* Write out a buffered partial line, if any. Returns 0 or a negative errno. */
 int console_flush(void);

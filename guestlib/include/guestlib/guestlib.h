@@ -13,11 +13,16 @@
 
 #include <arch.h>
 #include <hypercall.h>
+#include <guestlib/cmdline.h>
 #include <guestlib/console.h>
+#include <guestlib/events.h>
 #include <guestlib/guest.h>
 #include <guestlib/hypervisor.h>
 #include <guestlib/sched.h>
+#include <guestlib/smp.h>
+#include <guestlib/spinlock.h>
 #include <guestlib/string.h>
+#include <guestlib/time.h>
 #include <guestlib/xen.h>
 
 #endif /* GUESTLIB_GUESTLIB_H */
