@@ -55,7 +55,6 @@ type Domain struct {
 	memmap     []hypercall.E820Entry
 	dispatcher *hypercall.Dispatcher
 	start      time.Time // system time 0 (monotonic)
-	startWall  time.Time // the same instant, for the wallclock
 
 	evtchn     evtchnTable
 	sharedInfo atomic.Uint64 // gpa of shared_info
@@ -113,7 +112,6 @@ func newDomain(r *Registry, id uint16, cfg Config, ram uint64) *Domain {
 		ramBytes:   ram,
 		dispatcher: hypercall.NewDispatcher(cfg.Log),
 		start:      now,
-		startWall:  now,
 	}
 	d.cond = sync.NewCond(&d.mu)
 	d.memmap = []hypercall.E820Entry{

@@ -180,12 +180,16 @@ func (d *Domain) RegisterVCPUInfo(vcpu uint32, gfn uint64, offset uint32) error 
 }
 
 // writeWallclock publishes the wall time at system time 0 in shared_info
-// (wc_version seqlock: odd while writing).
+// (wc_version seqlock: odd while writing). It is recomputed from the
+// host's wall clock each time, so a host clock step or slew reaches the
+// guest, as Xen's update_domain_wallclock_time does.
 func (d *Domain) writeWallclock() {
 	si := d.sharedInfo.Load()
 	ver, _ := d.mem.Load32(si + siWcVersion)
 	d.mem.Store32(si+siWcVersion, (ver|1)+0)
-	ns := d.startWall.UnixNano()
+	// Round(0) drops the monotonic reading: this is wall time.
+	base := time.Now().Round(0).Add(-time.Duration(d.SystemTimeNs()))
+	ns := base.UnixNano()
 	sec, nsec := uint64(ns/int64(time.Second)), uint32(ns%int64(time.Second))
 	d.mem.Store32(si+siWcSec, uint32(sec))
 	d.mem.Store32(si+siWcNsec, nsec)
@@ -193,5 +197,3 @@ func (d *Domain) writeWallclock() {
 	d.mem.Store32(si+siWcVersion, (ver|1)+1)
 }
 
-// Wallclock returns the wall time the domain's system time 0 stands for.
-func (d *Domain) Wallclock() time.Time { return d.startWall }

@@ -56,6 +56,9 @@ func (v *vcpu) updateTime() {
 	mem.WriteAt(b[:22], vi+viTime+8)
 	mem.Store32(vi+viTime, (ver|1)+1)
 	v.lastTimeUpdate = time.Now()
+	if v.id == 0 {
+		v.d.writeWallclock()
+	}
 }
 
 // timers are a vCPU's singleshot and periodic timers (Go timers that
