@@ -24,6 +24,11 @@ type Config struct {
 	Cmdline   string
 	// MaxPorts is the highest event-channel port (0: DefaultMaxPorts).
 	MaxPorts uint32
+	// MaxGrantFrames bounds the grant table (0: DefaultMaxGrantFrames).
+	MaxGrantFrames int
+	// MaxMaptrack bounds the foreign grants mapped at once (0:
+	// DefaultMaxMaptrack).
+	MaxMaptrack int
 	// Console receives the guest's console output. Writes come from vCPU
 	// threads; Domain serialises them.
 	Console io.Writer
@@ -57,6 +62,7 @@ type Domain struct {
 	start      time.Time // system time 0 (monotonic)
 
 	evtchn     evtchnTable
+	gnt        grantTable
 	sharedInfo atomic.Uint64 // gpa of shared_info
 	callback   atomic.Uint32 // HVM_PARAM_CALLBACK_IRQ vector, 0 = none
 	dying      atomic.Bool   // set when destruction starts
@@ -71,6 +77,7 @@ type Domain struct {
 	running     int    // vCPU goroutines alive
 	closed      bool
 	params      [hypercall.HvmNrParams]uint64
+	poolNext    uint64 // dom0: next free page of the pool
 }
 
 // build creates domain id from cfg: checks the config and the kernel, sets
@@ -95,7 +102,10 @@ func build(r *Registry, id uint16, cfg Config) (*Domain, error) {
 	if err := k.CheckFits(ram); err != nil {
 		return nil, fmt.Errorf("domain %s: kernel: %w", cfg.Name, err)
 	}
-	d := newDomain(r, id, cfg, ram)
+	d, err := newDomain(r, id, cfg, ram)
+	if err != nil {
+		return nil, fmt.Errorf("domain %s: %w", cfg.Name, err)
+	}
 	if err := d.buildVM(r.host.sys, k); err != nil {
 		d.release()
 		return nil, fmt.Errorf("domain %s: %w", cfg.Name, err)
@@ -104,7 +114,7 @@ func build(r *Registry, id uint16, cfg Config) (*Domain, error) {
 }
 
 // newDomain sets up everything of a domain but its memory and vCPUs.
-func newDomain(r *Registry, id uint16, cfg Config, ram uint64) *Domain {
+func newDomain(r *Registry, id uint16, cfg Config, ram uint64) (*Domain, error) {
 	now := time.Now()
 	d := &Domain{
 		ID: id, Name: cfg.Name, UUID: cfg.UUID, cfg: cfg, reg: r,
@@ -124,7 +134,17 @@ func newDomain(r *Registry, id uint16, cfg Config, ram uint64) *Domain {
 	}
 	d.evtchn.init(maxPorts, cfg.VCPUs)
 	d.sharedInfo.Store(sharedInfoInitGPA)
-	return d
+	frames, maps := cfg.MaxGrantFrames, cfg.MaxMaptrack
+	if frames == 0 {
+		frames = DefaultMaxGrantFrames
+	}
+	if maps == 0 {
+		maps = DefaultMaxMaptrack
+	}
+	if err := d.gnt.init(fmt.Sprintf("d%d", id), frames, maps); err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 func checkConfig(c *Config) error {
@@ -141,6 +161,8 @@ func checkConfig(c *Config) error {
 		return fmt.Errorf("%w: cmdline is %d bytes, the limit is %d (Xen's MAX_GUEST_CMDLINE): shorten it", ErrBadConfig, len(c.Cmdline), MaxCmdlineBytes-1)
 	case c.MaxPorts > hypercall.Evtchn2lNrChannels-1:
 		return fmt.Errorf("%w: max event channels %d above the 2-level ABI's %d", ErrBadConfig, c.MaxPorts, hypercall.Evtchn2lNrChannels-1)
+	case c.MaxGrantFrames < 0 || c.MaxGrantFrames > 1024 || c.MaxMaptrack < 0 || c.MaxMaptrack > 1<<20:
+		return fmt.Errorf("%w: max_grant_frames %d / maptrack %d out of range", ErrBadConfig, c.MaxGrantFrames, c.MaxMaptrack)
 	}
 	return nil
 }
@@ -337,6 +359,7 @@ func (d *Domain) Destroy() {
 		d.cond.Wait()
 	}
 	d.mu.Unlock()
+	d.releaseMappings()
 	d.closeAll()
 	if d.reg != nil {
 		d.reg.remove(d)
@@ -351,6 +374,7 @@ func (d *Domain) release() {
 		return
 	}
 	d.closed = true
+	d.gnt.release()
 	for _, v := range d.vcpus {
 		if v.hv != nil {
 			v.hv.Close()
@@ -450,6 +474,10 @@ func (d *Domain) SetCallbackVia(via uint64) error {
 	d.kickAll() // pending events may now be deliverable
 	return nil
 }
+
+// StillRunning reports whether the domain still runs (long hypercall
+// batches check it so destruction is not held up).
+func (d *Domain) StillRunning() bool { return d.isRunning() }
 
 // SetHVMParam sets a parameter for the guest to read (toolstack side:
 // store and console pages and ports).

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/xenolith/xenolith/hypercall"
+	"github.com/xenolith/xenolith/hypervisor"
 )
 
 // maxDomID is the highest domid for a real domain (DOMID_FIRST_RESERVED - 1).
@@ -108,11 +109,42 @@ func (r *Registry) remove(d *Domain) {
 	}
 }
 
-// newDom0 makes domain 0: no VM, no vCPUs, ports delivering to callbacks.
+// Dom0PoolPages is the size of dom0's page pool: memory the dom0 services
+// own and may grant to guests (AllocDom0Page).
+const Dom0PoolPages = 1024
+
+// newDom0 makes domain 0: no VM, no vCPUs, ports delivering to callbacks,
+// a grant table and a pool of pages it can grant.
 func newDom0(r *Registry) *Domain {
 	d := &Domain{ID: 0, Name: "Domain-0", reg: r, log: r.log.With("domid", 0), state: Running}
 	d.cond = sync.NewCond(&d.mu)
 	d.cfg.Console = io.Discard
 	d.evtchn.init(DefaultMaxPorts, 0)
+	d.mem = hypervisor.NewDetachedMemory()
+	d.ramBytes = Dom0PoolPages * PageSize
+	if _, err := d.mem.AddRegion("d0-pool", 0, d.ramBytes); err != nil {
+		panic(fmt.Sprintf("domains: dom0 page pool: %v", err)) // host out of memory at start
+	}
+	if err := d.gnt.init("d0", DefaultMaxGrantFrames, DefaultMaxMaptrack); err != nil {
+		panic(fmt.Sprintf("domains: dom0 grant table: %v", err))
+	}
 	return d
+}
+
+// AllocDom0Page hands out a page of dom0's pool: its frame number (for
+// GrantAccess) and its bytes. Pages are not returned to the pool.
+func (d *Domain) AllocDom0Page() (gfn uint64, page []byte, err error) {
+	if d.ID != 0 {
+		return 0, nil, fmt.Errorf("domains: AllocDom0Page on domain %d", d.ID)
+	}
+	d.mu.Lock()
+	gfn = d.poolNext
+	if gfn >= Dom0PoolPages {
+		d.mu.Unlock()
+		return 0, nil, fmt.Errorf("domains: dom0 page pool (%d pages) exhausted", Dom0PoolPages)
+	}
+	d.poolNext++
+	d.mu.Unlock()
+	page, err = d.mem.Slice(gfn*PageSize, PageSize)
+	return gfn, page, err
 }

@@ -196,4 +196,3 @@ func (d *Domain) writeWallclock() {
 	d.mem.Store32(si+siWcSecHi, uint32(sec>>32))
 	d.mem.Store32(si+siWcVersion, (ver|1)+1)
 }
-

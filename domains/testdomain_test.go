@@ -13,13 +13,23 @@ import (
 // calling the Caller methods directly, with paging off (gva = gpa).
 func testDomain(t testing.TB, r *Registry, vcpus int, maxPorts uint32) *Domain {
 	t.Helper()
+	return testDomainWith(t, r, Config{VCPUs: vcpus, MaxPorts: maxPorts})
+}
+
+// testDomainWith is testDomain with more of the config chosen.
+func testDomainWith(t testing.TB, r *Registry, cfg Config) *Domain {
+	t.Helper()
 	id, err := r.reserve()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Name: fmt.Sprint("t", id), MemoryMiB: 4, VCPUs: vcpus, MaxPorts: maxPorts, Log: slog.New(slog.DiscardHandler)}
-	d := newDomain(r, id, cfg, 4<<20)
-	d.mem = hypervisor.NewTestMemory()
+	vcpus := max(cfg.VCPUs, 1)
+	cfg.Name, cfg.MemoryMiB, cfg.VCPUs, cfg.Log = fmt.Sprint("t", id), 4, vcpus, slog.New(slog.DiscardHandler)
+	d, err := newDomain(r, id, cfg, 4<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.mem = hypervisor.NewDetachedMemory()
 	if _, err := d.mem.AddRegion("ram", 0, d.ramBytes); err != nil {
 		t.Fatal(err)
 	}

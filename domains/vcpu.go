@@ -595,3 +595,15 @@ func (v *vcpu) SetUpcallVector(id uint32, vec uint8) error {
 }
 func (v *vcpu) HVMParam(index uint32) (uint64, error) { return v.d.HVMParam(index) }
 func (v *vcpu) MapSharedInfo(gfn uint64) error        { return v.d.MapSharedInfo(gfn) }
+
+func (v *vcpu) GrantSetupTable(dom uint16, nr uint32) ([]uint64, int16) {
+	return v.d.GrantSetupTable(dom, nr)
+}
+func (v *vcpu) GrantQuerySize(dom uint16) (uint32, uint32, int16) { return v.d.GrantQuerySize(dom) }
+func (v *vcpu) MapGrantRef(dom uint16, ref uint32, hostAddr uint64, flags uint32) (uint32, int16) {
+	return v.d.MapGrantRef(dom, ref, hostAddr, flags)
+}
+func (v *vcpu) UnmapGrantRef(h uint32, hostAddr uint64) int16 { return v.d.UnmapGrantRef(h, hostAddr) }
+func (v *vcpu) GrantCopy(op *hypercall.GnttabCopy) int16      { return v.d.GrantCopy(op) }
+func (v *vcpu) MapGrantFrame(idx, gfn uint64) error           { return v.d.MapGrantFrame(idx, gfn) }
+func (v *vcpu) StillRunning() bool                            { return v.d.isRunning() }

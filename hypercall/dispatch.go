@@ -39,6 +39,7 @@ type Caller interface {
 	Scheduling
 	VCPUs
 	HVM
+	Grants
 }
 
 // EventChannels is a domain's 2-level event-channel table, seen from one
@@ -146,6 +147,7 @@ var Table = buildTable([]Entry{
 	{Nr: NrVcpuOp, Name: "vcpu_op", NArgs: 3, Handler: vcpuOp},
 	{Nr: NrEventChannelOp, Name: "event_channel_op", NArgs: 2, Handler: eventChannelOp},
 	{Nr: NrHvmOp, Name: "hvm_op", NArgs: 2, Handler: hvmOp},
+	{Nr: NrGrantTableOp, Name: "grant_table_op", NArgs: 3, Handler: grantTableOp},
 })
 
 // NumHypercalls is the number of hypercall-page slots (4096 / 32).

@@ -143,3 +143,29 @@ func (f *fakeCaller) MapSharedInfo(gfn uint64) error {
 	f.rec(fmt.Sprintf("shared_info %#x", gfn))
 	return nil
 }
+
+func (f *fakeCaller) GrantSetupTable(dom uint16, nr uint32) ([]uint64, int16) {
+	f.rec(fmt.Sprintf("setup_table %d %d", dom, nr))
+	return []uint64{0x100, ^uint64(0)}[:nr], 0
+}
+func (f *fakeCaller) GrantQuerySize(dom uint16) (uint32, uint32, int16) { return 1, 64, 0 }
+func (f *fakeCaller) MapGrantRef(dom uint16, ref uint32, hostAddr uint64, flags uint32) (uint32, int16) {
+	f.rec(fmt.Sprintf("map %d %d %#x %d", dom, ref, hostAddr, flags))
+	if ref == 99 {
+		return 0, GntstBadGntref
+	}
+	return ref + 100, 0
+}
+func (f *fakeCaller) UnmapGrantRef(h uint32, hostAddr uint64) int16 {
+	f.rec(fmt.Sprintf("unmap %d %#x", h, hostAddr))
+	return 0
+}
+func (f *fakeCaller) GrantCopy(op *GnttabCopy) int16 {
+	f.rec(fmt.Sprintf("copy %d", op.Len))
+	return GntstBadCopyArg
+}
+func (f *fakeCaller) MapGrantFrame(idx, gfn uint64) error {
+	f.rec(fmt.Sprintf("grant_frame %d %#x", idx, gfn))
+	return nil
+}
+func (f *fakeCaller) StillRunning() bool { return true }

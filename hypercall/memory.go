@@ -40,7 +40,7 @@ func memoryOp(c Caller, a *[5]uint64) (uint64, error) {
 			}
 			return 0, c.MapSharedInfo(m.Gpfn)
 		case XenmapspaceGrantTable:
-			return 0, ENOSYS // grant tables come with their own issue
+			return 0, c.MapGrantFrame(m.Idx, m.Gpfn)
 		}
 		return 0, fmt.Errorf("add_to_physmap space %d: %w", m.Space, EINVAL)
 	case XenmemCurrentReservation, XenmemMaximumReservation, XenmemMaximumGpfn:

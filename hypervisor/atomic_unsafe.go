@@ -113,3 +113,27 @@ type kvmMSRs struct {
 func getMSR(fd int, m *kvmMSRs) (uintptr, error) {
 	return ioctlPtr(fd, KVM_GET_MSRS, unsafe.Pointer(m))
 }
+
+// word32At returns the aligned u32 at the start of b.
+//
+// Safety: b is a subslice of an mmap'd region (never moved by the GC) that
+// stays mapped for the duration of the caller's use; the length and
+// alignment checks make the pointer valid for sync/atomic.
+func word32At(b []byte) *uint32 {
+	if len(b) < 4 || uintptr(unsafe.Pointer(unsafe.SliceData(b)))%4 != 0 {
+		panic("hypervisor: unaligned or short u32 in shared memory") // a caller bug, not guest input
+	}
+	return (*uint32)(unsafe.Pointer(unsafe.SliceData(b)))
+}
+
+// LoadU32 atomically loads the u32 at the start of b (4-byte aligned
+// shared memory, e.g. a grant entry's flags and domid).
+func LoadU32(b []byte) uint32 { return atomic.LoadUint32(word32At(b)) }
+
+// CASU32 atomically replaces old with new at the start of b.
+func CASU32(b []byte, old, new uint32) bool {
+	return atomic.CompareAndSwapUint32(word32At(b), old, new)
+}
+
+// AndU32 atomically ANDs mask into the u32 at the start of b.
+func AndU32(b []byte, mask uint32) uint32 { return atomic.AndUint32(word32At(b), mask) }

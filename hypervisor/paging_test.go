@@ -33,7 +33,7 @@ func (b *ptBuilder) put(gpa, v uint64) {
 }
 
 func newPagingFixture(t *testing.T) (*Memory, Paging) {
-	m := NewTestMemory()
+	m := NewDetachedMemory()
 	t.Cleanup(m.close)
 	if _, err := m.AddRegion("ram", 0, 4<<20); err != nil {
 		t.Fatal(err)
@@ -142,7 +142,7 @@ func TestCopyVirtCrossesPages(t *testing.T) {
 }
 
 func TestMemoryBounds(t *testing.T) {
-	m := NewTestMemory()
+	m := NewDetachedMemory()
 	t.Cleanup(m.close)
 	if _, err := m.AddRegion("ram", 0, 1<<20); err != nil {
 		t.Fatal(err)
