@@ -42,7 +42,7 @@ func FuzzEventChannelHypercalls(f *testing.F) {
 		if len(ops) > 4*64 || len(mem) > 4096 {
 			return
 		}
-		r := NewRegistry(nil, nil)
+		r := newTestRegistry(t)
 		a, b := testDomain(t, r, 2, 64), testDomain(t, r, 1, 64)
 		// b offers a port to a so binds can succeed.
 		b.EvtchnAllocUnbound(b.ID, a.ID)

@@ -18,7 +18,7 @@ func wantErrno(t *testing.T, what string, err error, want hypercall.Errno) {
 }
 
 func TestInterdomainDelivery(t *testing.T) {
-	r := NewRegistry(nil, nil)
+	r := newTestRegistry(t)
 	a, b := testDomain(t, r, 1, 0), testDomain(t, r, 1, 0)
 	pb, err := b.EvtchnAllocUnbound(b.ID, a.ID)
 	if err != nil {
@@ -79,7 +79,7 @@ func TestInterdomainDelivery(t *testing.T) {
 }
 
 func TestEventChannelMisuse(t *testing.T) {
-	r := NewRegistry(nil, nil)
+	r := newTestRegistry(t)
 	a, b, c := testDomain(t, r, 2, 16), testDomain(t, r, 1, 0), testDomain(t, r, 1, 0)
 	// A working channel between b and c, to show misuse elsewhere does not
 	// disturb it.
@@ -160,7 +160,7 @@ func TestEventChannelMisuse(t *testing.T) {
 }
 
 func TestDestroyLeavesPeerUnbound(t *testing.T) {
-	r := NewRegistry(nil, nil)
+	r := newTestRegistry(t)
 	a, b := testDomain(t, r, 1, 0), testDomain(t, r, 1, 0)
 	pb, _ := b.EvtchnAllocUnbound(b.ID, a.ID)
 	pa, err := a.EvtchnBindInterdomain(b.ID, pb)
@@ -189,7 +189,7 @@ func TestDestroyLeavesPeerUnbound(t *testing.T) {
 }
 
 func TestDom0Callbacks(t *testing.T) {
-	r := NewRegistry(nil, nil)
+	r := newTestRegistry(t)
 	dom0, g := r.Dom0(), testDomain(t, r, 1, 0)
 	p0, err := dom0.EvtchnAllocUnbound(0, g.ID)
 	if err != nil {
@@ -233,7 +233,7 @@ func TestDom0Callbacks(t *testing.T) {
 }
 
 func TestIPIAndVirqTargetVCPU(t *testing.T) {
-	r := NewRegistry(nil, nil)
+	r := newTestRegistry(t)
 	d := testDomain(t, r, 2, 0)
 	p, _ := d.EvtchnBindIPI(1)
 	d.EvtchnSend(p)
@@ -248,7 +248,7 @@ func TestIPIAndVirqTargetVCPU(t *testing.T) {
 }
 
 func TestPollWakesOnMaskedPort(t *testing.T) {
-	r := NewRegistry(nil, nil)
+	r := newTestRegistry(t)
 	d := testDomain(t, r, 1, 0)
 	p, _ := d.EvtchnBindIPI(0)
 	setMask(t, d, p)
@@ -274,7 +274,7 @@ func TestPollWakesOnMaskedPort(t *testing.T) {
 }
 
 func TestSharedInfoMoveKeepsState(t *testing.T) {
-	r := NewRegistry(nil, nil)
+	r := newTestRegistry(t)
 	d := testDomain(t, r, 2, 0)
 	p, _ := d.EvtchnBindIPI(1)
 	d.EvtchnSend(p)
@@ -300,7 +300,7 @@ func TestSharedInfoMoveKeepsState(t *testing.T) {
 }
 
 func TestVCPUStateMachineAndTimers(t *testing.T) {
-	r := NewRegistry(nil, nil)
+	r := newTestRegistry(t)
 	d := testDomain(t, r, 2, 0)
 	wantErrno(t, "up before initialise", d.VCPUUp(1), hypercall.EINVAL)
 	wantErrno(t, "down of the last vCPU up", d.VCPUDown(0), hypercall.EINVAL)

@@ -169,8 +169,10 @@ func (d *Domain) pinGrant(ref uint32, mapper uint16, readonly bool) (uint64, Gra
 	return act.gpa, hypercall.GntstOkay
 }
 
-// unpinGrant drops one pin; the last writable pin clears GTF_writing, the
-// last pin clears GTF_reading. A granting domain that died keeps its
+// unpinGrant drops one pin. Releasing the last writable pin clears
+// GTF_writing, the last pin clears GTF_reading (Xen's
+// unmap_common_complete and release_grant_for_copy: a read-only release
+// never touches GTF_writing). A granting domain that died keeps its
 // entries untouched (its memory is gone).
 func (d *Domain) unpinGrant(ref uint32, readonly bool) {
 	g := &d.gnt
@@ -186,7 +188,7 @@ func (d *Domain) unpinGrant(ref uint32, readonly bool) {
 		act.pinRW--
 	}
 	var clear uint16
-	if act.pinRW == 0 {
+	if !readonly && act.pinRW == 0 {
 		clear |= hypercall.GtfWriting
 	}
 	if act.pinRO+act.pinRW == 0 {

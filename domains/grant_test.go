@@ -23,7 +23,7 @@ func grantFlags(d *Domain, ref uint32) uint16 {
 }
 
 func TestDom0GrantMapping(t *testing.T) {
-	r := NewRegistry(nil, nil)
+	r := newTestRegistry(t)
 	dom0, a := r.Dom0(), testDomain(t, r, 1, 0)
 	const gfn = 0x123
 	copy(mustSlice(t, a, gfn*PageSize, 16), "granted by a")
@@ -91,7 +91,7 @@ func mustSlice(t *testing.T, d *Domain, gpa, n uint64) []byte {
 }
 
 func TestGrantMisuse(t *testing.T) {
-	r := NewRegistry(nil, nil)
+	r := newTestRegistry(t)
 	a, b, c := testDomain(t, r, 1, 0), testDomain(t, r, 1, 0), testDomain(t, r, 1, 0)
 	a.GrantAccess(8, b.ID, 0x100, false)
 	a.GrantAccess(9, b.ID, 0x101, true)
@@ -161,7 +161,7 @@ func TestGrantMisuse(t *testing.T) {
 }
 
 func TestGrantShareBetweenDomainsAndCopy(t *testing.T) {
-	r := NewRegistry(nil, nil)
+	r := newTestRegistry(t)
 	a, b := testDomain(t, r, 1, 0), testDomain(t, r, 1, 0)
 	copy(mustSlice(t, a, 0x100*PageSize, 5), "hello")
 	a.GrantAccess(8, b.ID, 0x100, false)
@@ -220,7 +220,7 @@ func TestGrantShareBetweenDomainsAndCopy(t *testing.T) {
 }
 
 func TestGrantFramesInGuestPhysmap(t *testing.T) {
-	r := NewRegistry(nil, nil)
+	r := newTestRegistry(t)
 	a, b := testDomain(t, r, 1, 0), testDomain(t, r, 1, 0)
 	// Frame 0 overlaid on a RAM page, frame 1 aliased outside RAM; the guest
 	// writes entries there directly.

@@ -39,6 +39,18 @@ func NewRegistry(host *Host, log *slog.Logger) *Registry {
 	return r
 }
 
+// Close destroys every domain and releases dom0's memory and grant table.
+func (r *Registry) Close() {
+	for _, d := range r.Domains() {
+		if d != nil && d.ID != 0 {
+			d.Destroy()
+		}
+	}
+	r.dom0.releaseMappings()
+	r.dom0.gnt.release()
+	r.dom0.mem.Close()
+}
+
 // Dom0 returns domain 0.
 func (r *Registry) Dom0() *Domain { return r.dom0 }
 

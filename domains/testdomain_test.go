@@ -79,3 +79,10 @@ func resetUpcall(t testing.TB, v *vcpu) {
 	v.d.mem.And64(vi, ^uint64(0xFF))
 	v.d.mem.And64(vi+viPendingSel, 0)
 }
+
+// newTestRegistry is a registry without a host, closed when t ends.
+func newTestRegistry(t testing.TB) *Registry {
+	r := NewRegistry(nil, nil)
+	t.Cleanup(r.Close)
+	return r
+}

@@ -77,6 +77,7 @@ func Run(ctx context.Context, host *domains.Host, cfgs []*xlcfg.DomainConfig, op
 		opts.MaxRestarts = 10
 	}
 	reg := domains.NewRegistry(host, opts.Log)
+	defer reg.Close()
 	start := time.Now()
 	var consoleMu sync.Mutex
 	slots := make([]*slot, len(cfgs))
