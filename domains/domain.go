@@ -191,6 +191,9 @@ func (d *Domain) buildVM(sys *hypervisor.System, k *Kernel) error {
 	if err := d.writeStartInfo(); err != nil {
 		return err
 	}
+	if err := d.setupStore(); err != nil {
+		return err
+	}
 	d.writeWallclock()
 	for i := 0; i < d.cfg.VCPUs; i++ {
 		v, err := newVCPU(d, i)
@@ -200,6 +203,28 @@ func (d *Domain) buildVM(sys *hypervisor.System, k *Kernel) error {
 		d.vcpus = append(d.vcpus, v)
 	}
 	return d.vcpus[0].enterPVH(k.Entry32)
+}
+
+// setupStore prepares what a guest needs to reach xenstore, as libxl's
+// domain builder does: the ring page, a port allocated in the guest toward
+// dom0, both published as HVM params, and reserved grant ref 1 giving dom0
+// the page. The toolstack connects xenstored to them (StorePort).
+func (d *Domain) setupStore() error {
+	// The builder acts for dom0 (the domain is not in the registry yet).
+	port, err := d.EvtchnAllocUnbound(d.ID, 0)
+	if err != nil {
+		return fmt.Errorf("xenstore port: %w", err)
+	}
+	d.params[hypercall.HvmParamStorePfn] = StoreGPA / PageSize
+	d.params[hypercall.HvmParamStoreEvtchn] = uint64(port)
+	return d.GrantAccess(hypercall.GnttabReservedXenstore, 0, StoreGPA/PageSize, false)
+}
+
+// StorePort returns the guest's xenstore port and ring frame.
+func (d *Domain) StorePort() (port uint32, gfn uint64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return uint32(d.params[hypercall.HvmParamStoreEvtchn]), d.params[hypercall.HvmParamStorePfn]
 }
 
 // writeStartInfo writes hvm_start_info, the memory map and the command

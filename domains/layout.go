@@ -30,6 +30,14 @@ const (
 	// MaxCmdlineBytes is Xen's MAX_GUEST_CMDLINE, terminator included.
 	MaxCmdlineBytes = 1024
 
+	// StoreGPA is the xenstore ring page (xenstore_domain_interface),
+	// named by HVM_PARAM_STORE_PFN and granted to dom0 as reserved
+	// grant ref 1.
+	StoreGPA = SpecialBase + 3*PageSize
+	// ConsoleGPA is the primary console ring page (xencons_interface),
+	// named by HVM_PARAM_CONSOLE_PFN and granted to dom0 as ref 0.
+	ConsoleGPA = SpecialBase + 4*PageSize
+
 	// MaxMemoryMiB keeps RAM below the special region (no RAM above 4 GiB yet).
 	MaxMemoryMiB = 3072
 )

@@ -62,7 +62,8 @@ int main(const struct hvm_start_info *si)
 		printk("pong: event set-up failed: %d\n", rc);
 		return 1;
 	}
-	/* Before init_time(), so a fresh domain offers port 1 (lowest free first). */
+	/* Before init_time(), so a fresh domain offers port 2 (lowest free first;
+	 * port 1 is the xenstore port the toolstack allocated before boot). */
 	rc = evtchn_alloc_unbound((domid_t)remote, on_event, &st, &st.port);
 	if (rc < 0) {
 		printk("pong: alloc_unbound for domain %lu failed: %d\n", remote, rc);
