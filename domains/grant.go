@@ -153,7 +153,7 @@ func (d *Domain) pinGrant(ref uint32, mapper uint16, readonly bool) (uint64, Gra
 		if act == nil {
 			gfn := uint64(hypervisor.LoadU32(e[4:]))
 			gpa := gfn * PageSize
-			if _, _, err := d.mem.Backing(gpa); err != nil || gpa >= d.ramBytes && d.ID != 0 {
+			if _, _, err := d.mem.Backing(gpa); err != nil || !d.ownsFrame(gpa) {
 				d.clearGrantFlags(ref, hypercall.GtfReading|hypercall.GtfWriting)
 				return 0, hypercall.GntstBadPage
 			}
@@ -167,6 +167,13 @@ func (d *Domain) pinGrant(ref uint32, mapper uint16, readonly bool) (uint64, Gra
 		act.pinRW++
 	}
 	return act.gpa, hypercall.GntstOkay
+}
+
+// ownsFrame reports whether gpa is memory of d's own that it may grant:
+// RAM, or its special pages (the builder grants the xenstore and console
+// rings), but not a foreign page it has mapped.
+func (d *Domain) ownsFrame(gpa uint64) bool {
+	return gpa < d.ramBytes || gpa >= SpecialBase && gpa < SpecialEnd
 }
 
 // unpinGrant drops one pin. Releasing the last writable pin clears

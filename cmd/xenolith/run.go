@@ -20,6 +20,7 @@ import (
 
 func newRunCommand(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
 	var stats bool
+	var xsSocket string
 	cmd := &cobra.Command{
 		Use:   "run [flags] CFG [KEY=VALUE...] [CFG [KEY=VALUE...]...]",
 		Short: "Boot the domains described by xl.cfg files in this process (no daemon)",
@@ -61,7 +62,7 @@ interrupted.`,
 			defer host.Close()
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			results, err := runner.Run(ctx, host, cfgs, runner.Options{Console: stdout, Log: log, RebootExits: rebootExits})
+			results, err := runner.Run(ctx, host, cfgs, runner.Options{Console: stdout, Log: log, RebootExits: rebootExits, XenstoreSocket: xsSocket})
 			if results == nil {
 				return err
 			}
@@ -77,6 +78,7 @@ interrupted.`,
 		},
 	}
 	cmd.Flags().BoolVar(&stats, "stats", false, "print exit and hypercall counts and time to first console byte on stderr")
+	cmd.Flags().StringVar(&xsSocket, "xenstore-socket", "", "also serve the embedded xenstored on this Unix socket, for Xen's xenstore-* tools (XENSTORED_PATH=PATH)")
 	return cmd
 }
 

@@ -18,6 +18,8 @@ import (
 
 	"github.com/xenolith/xenolith/domains"
 	"github.com/xenolith/xenolith/hypercall"
+	"github.com/xenolith/xenolith/toolstack/dom0"
+	"github.com/xenolith/xenolith/toolstack/xenstore"
 	"github.com/xenolith/xenolith/toolstack/xlcfg"
 )
 
@@ -33,6 +35,12 @@ type Options struct {
 	// on_reboot says, per config index; `xenolith run` sets it unless the
 	// config sets on_reboot.
 	RebootExits []bool
+	// XenstoreSocket, if set, is where the embedded xenstored also
+	// listens for dom0 tools (Xen's xenstore-* with XENSTORED_PATH).
+	XenstoreSocket string
+	// Ready, if set, is called once every domain is built and introduced
+	// to xenstored, just before they are unpaused.
+	Ready func(reg *domains.Registry, xs *xenstore.Server)
 }
 
 // Result is how one domain's run ended.
@@ -78,6 +86,15 @@ func Run(ctx context.Context, host *domains.Host, cfgs []*xlcfg.DomainConfig, op
 	}
 	reg := domains.NewRegistry(host, opts.Log)
 	defer reg.Close()
+	xs := xenstore.New(xenstore.Config{Log: opts.Log, Connector: dom0.StoreConnector(reg)})
+	defer xs.Close()
+	if opts.XenstoreSocket != "" {
+		l, err := xs.ListenUnix(opts.XenstoreSocket)
+		if err != nil {
+			return nil, fmt.Errorf("xenstore socket: %w (choose another --xenstore-socket)", err)
+		}
+		go xs.Serve(l)
+	}
 	start := time.Now()
 	var consoleMu sync.Mutex
 	slots := make([]*slot, len(cfgs))
@@ -97,14 +114,18 @@ func Run(ctx context.Context, host *domains.Host, cfgs []*xlcfg.DomainConfig, op
 		slots[i] = s
 	}
 	for _, s := range slots {
+		s.xs = xs
 		if err := s.create(reg, opts.Log); err != nil {
 			for _, o := range slots {
 				if o.d != nil {
-					o.d.Destroy()
+					o.destroy()
 				}
 			}
 			return nil, err
 		}
+	}
+	if opts.Ready != nil {
+		opts.Ready(reg, xs)
 	}
 	var wg sync.WaitGroup
 	for _, s := range slots {
@@ -116,7 +137,7 @@ func Run(ctx context.Context, host *domains.Host, cfgs []*xlcfg.DomainConfig, op
 	}
 	for _, s := range slots {
 		if err := s.d.Unpause(); err != nil {
-			s.d.Destroy()
+			s.destroy()
 		}
 	}
 	wg.Wait()
@@ -139,6 +160,7 @@ type slot struct {
 	res         *Result
 	rebootExits bool
 	d           *domains.Domain
+	xs          *xenstore.Server
 }
 
 func (s *slot) create(reg *domains.Registry, log *slog.Logger) error {
@@ -153,8 +175,20 @@ func (s *slot) create(reg *domains.Registry, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	if err := dom0.IntroduceDomain(s.xs, reg, d, s.cfg.VCPUs, s.cfg.MemoryMiB); err != nil {
+		d.Destroy()
+		s.xs.DomainDied(d.ID)
+		return fmt.Errorf("domain %s: xenstore: %w", s.cfg.Name, err)
+	}
 	s.d, s.res.DomID = d, d.ID
 	return nil
+}
+
+// destroy destroys the slot's domain and tells xenstored it is gone
+// (its nodes go, @releaseDomain fires).
+func (s *slot) destroy() {
+	s.d.Destroy()
+	s.xs.DomainDied(s.d.ID)
 }
 
 // run waits for the slot's domain to end and applies its on_* action.
@@ -167,7 +201,7 @@ func (s *slot) run(ctx context.Context, reg *domains.Registry, opts Options) {
 		res.Stats = d.Stats()
 		res.FirstConsoleByte = s.fb.elapsed()
 		if interrupted {
-			d.Destroy()
+			s.destroy()
 			res.State, res.Interrupted = domains.Dead, true
 			return
 		}
@@ -177,7 +211,7 @@ func (s *slot) run(ctx context.Context, reg *domains.Registry, opts Options) {
 		}
 		switch action {
 		case xlcfg.ActionRestart, xlcfg.ActionRenameRestart:
-			d.Destroy()
+			s.destroy()
 			if res.Restarts >= opts.MaxRestarts {
 				res.Err = fmt.Errorf("domain %s restarted %d times; giving up (see on_%s)", s.cfg.Name, res.Restarts, res.ReasonName())
 				return
@@ -190,16 +224,16 @@ func (s *slot) run(ctx context.Context, reg *domains.Registry, opts Options) {
 			}
 			if err := s.d.Unpause(); err != nil {
 				res.Err = fmt.Errorf("restart: %w", err)
-				s.d.Destroy()
+				s.destroy()
 				return
 			}
 		case xlcfg.ActionPreserve:
 			opts.Log.Warn("domain preserved for inspection; interrupt to destroy it", "domain", s.cfg.Name, "state", res.State)
 			<-ctx.Done()
-			d.Destroy()
+			s.destroy()
 			return
 		default:
-			d.Destroy()
+			s.destroy()
 			return
 		}
 	}

@@ -1,0 +1,98 @@
+package dom0
+
+import (
+	"fmt"
+
+	"github.com/xenolith/xenolith/domains"
+	"github.com/xenolith/xenolith/hypercall"
+	"github.com/xenolith/xenolith/toolstack/xenstore"
+)
+
+// storeRing is a guest's xenstore ring as xenstored sees it: the page
+// through dom0's mapping of reserved grant ref 1 (what C xenstored maps
+// with xengnttab) and a dom0 port bound to the guest's store port.
+type storeRing struct {
+	dom0  *domains.Domain
+	page  *domains.GrantMapping
+	port  uint32
+	kicks chan struct{}
+}
+
+// ConnectStore maps domid's xenstore page and binds its store port. The
+// domain must have been built (its store page, port and grant are set up
+// by the builder); port must be the guest's store port.
+func ConnectStore(reg *domains.Registry, domid uint16, port uint32) (xenstore.Ring, error) {
+	d, ok := reg.Lookup(domid)
+	if !ok || d == nil {
+		return nil, fmt.Errorf("dom0: no domain %d to connect to xenstore", domid)
+	}
+	if want, _ := d.StorePort(); port != want {
+		return nil, fmt.Errorf("dom0: domain %d's store port is %d, not %d", domid, want, port)
+	}
+	dom0 := reg.Dom0()
+	page, err := dom0.MapGrant(domid, hypercall.GnttabReservedXenstore, false)
+	if err != nil {
+		return nil, fmt.Errorf("dom0: map xenstore page of domain %d: %w", domid, err)
+	}
+	local, err := dom0.EvtchnBindInterdomain(domid, port)
+	if err != nil {
+		page.Unmap()
+		return nil, fmt.Errorf("dom0: bind store port %d of domain %d: %w", port, domid, err)
+	}
+	r := &storeRing{dom0: dom0, page: page, port: local, kicks: make(chan struct{}, 1)}
+	if err := dom0.Dom0Handle(local, func(uint32) {
+		select {
+		case r.kicks <- struct{}{}:
+		default:
+		}
+	}); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *storeRing) Page() []byte           { return r.page.Bytes() }
+func (r *storeRing) Notify() error          { return r.dom0.EvtchnSend(r.port) }
+func (r *storeRing) Kicks() <-chan struct{} { return r.kicks }
+func (r *storeRing) Close() error {
+	r.dom0.EvtchnClose(r.port)
+	r.page.Unmap()
+	return nil
+}
+
+// StoreConnector is a xenstore.Connector over reg, for INTRODUCE messages
+// from dom0 tools. The gfn must be the domain's store frame.
+func StoreConnector(reg *domains.Registry) xenstore.Connector {
+	return func(domid uint16, gfn uint64, port uint32) (xenstore.Ring, error) {
+		d, ok := reg.Lookup(domid)
+		if !ok || d == nil {
+			return nil, fmt.Errorf("dom0: no domain %d", domid)
+		}
+		if _, want := d.StorePort(); gfn != want {
+			return nil, fmt.Errorf("dom0: domain %d's store frame is %#x, not %#x", domid, want, gfn)
+		}
+		return ConnectStore(reg, domid, port)
+	}
+}
+
+// IntroduceDomain writes a new domain's standard xenstore nodes and
+// connects its ring, as libxl does after building a domain.
+func IntroduceDomain(xs *xenstore.Server, reg *domains.Registry, d *domains.Domain, vcpus int, memMiB uint64) error {
+	port, gfn := d.StorePort()
+	if err := xs.WriteDomainNodes(xenstore.DomainNodes{
+		Domid: d.ID, Name: d.Name, UUID: fmt.Sprintf("%x-%x-%x-%x-%x", d.UUID[0:4], d.UUID[4:6], d.UUID[6:8], d.UUID[8:10], d.UUID[10:16]),
+		VCPUs: vcpus, MaxMemKiB: memMiB << 10, StorePort: port, StoreGfn: gfn,
+	}); err != nil {
+		return err
+	}
+	ring, err := ConnectStore(reg, d.ID, port)
+	if err != nil {
+		return err
+	}
+	if err := xs.Introduce(d.ID, ring); err != nil {
+		ring.Close()
+		return err
+	}
+	return nil
+}
