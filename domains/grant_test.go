@@ -81,7 +81,7 @@ func TestDom0GrantMapping(t *testing.T) {
 	ro.Unmap()
 }
 
-func mustSlice(t *testing.T, d *Domain, gpa, n uint64) []byte {
+func mustSlice(t testing.TB, d *Domain, gpa, n uint64) []byte {
 	t.Helper()
 	b, err := d.mem.Slice(gpa, n)
 	if err != nil {
