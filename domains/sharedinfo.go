@@ -148,8 +148,9 @@ func (d *Domain) MapSharedInfo(gfn uint64) error {
 // contents move, and every selector bit plus the upcall flag are set so
 // the guest rescans, as Xen does.
 func (d *Domain) RegisterVCPUInfo(vcpu uint32, gfn uint64, offset uint32) error {
-	if vcpu >= uint32(len(d.vcpus)) {
-		return errno(hypercall.ENOENT, "vCPU %d", vcpu)
+	v, err := d.vcpuByID(vcpu)
+	if err != nil {
+		return err
 	}
 	if offset%8 != 0 || offset > PageSize-vcpuInfoSize {
 		return errno(hypercall.EINVAL, "vcpu_info at offset %d: must be 8-byte aligned and inside the page", offset)
@@ -158,7 +159,6 @@ func (d *Domain) RegisterVCPUInfo(vcpu uint32, gfn uint64, offset uint32) error 
 	if gfn >= d.ramBytes/PageSize {
 		return errno(hypercall.EINVAL, "vcpu_info at gfn %#x outside RAM", gfn)
 	}
-	v := d.vcpus[vcpu]
 	d.evtchn.mu.Lock()
 	defer d.evtchn.mu.Unlock()
 	if !v.ownVCPUInfo.CompareAndSwap(false, true) {

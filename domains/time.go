@@ -91,14 +91,14 @@ func (v *vcpu) timerFired() {
 // SetSingleshotTimer arms vcpu's one-shot timer for system time deadline.
 // With future set, a deadline already past fails with -ETIME.
 func (d *Domain) SetSingleshotTimer(vcpu uint32, deadlineNs uint64, future bool) error {
-	if vcpu >= uint32(len(d.vcpus)) {
-		return errno(hypercall.ENOENT, "vCPU %d", vcpu)
+	v, err := d.vcpuByID(vcpu)
+	if err != nil {
+		return err
 	}
 	now := d.SystemTimeNs()
 	if future && deadlineNs < now {
 		return errno(hypercall.ETIME, "singleshot deadline %d ns is %d ns in the past", deadlineNs, now-deadlineNs)
 	}
-	v := d.vcpus[vcpu]
 	wait := time.Duration(0)
 	if deadlineNs > now {
 		wait = time.Duration(deadlineNs - now)
@@ -114,15 +114,20 @@ func (d *Domain) SetSingleshotTimer(vcpu uint32, deadlineNs uint64, future bool)
 
 // StopSingleshotTimer disarms vcpu's one-shot timer.
 func (d *Domain) StopSingleshotTimer(vcpu uint32) error {
-	if vcpu >= uint32(len(d.vcpus)) {
-		return errno(hypercall.ENOENT, "vCPU %d", vcpu)
+	return d.stopTimer(vcpu, func(t *timers) **time.Timer { return &t.single })
+}
+
+// stopTimer stops and forgets the timer which picks from vcpu's timers.
+func (d *Domain) stopTimer(vcpu uint32, which func(*timers) **time.Timer) error {
+	v, err := d.vcpuByID(vcpu)
+	if err != nil {
+		return err
 	}
-	t := &d.vcpus[vcpu].timers
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.single != nil {
-		t.single.Stop()
-		t.single = nil
+	v.timers.mu.Lock()
+	defer v.timers.mu.Unlock()
+	if t := which(&v.timers); *t != nil {
+		(*t).Stop()
+		*t = nil
 	}
 	return nil
 }
@@ -132,13 +137,13 @@ const minPeriodNs = 1_000_000
 
 // SetPeriodicTimer raises VIRQ_TIMER on vcpu every periodNs.
 func (d *Domain) SetPeriodicTimer(vcpu uint32, periodNs uint64) error {
-	if vcpu >= uint32(len(d.vcpus)) {
-		return errno(hypercall.ENOENT, "vCPU %d", vcpu)
+	v, err := d.vcpuByID(vcpu)
+	if err != nil {
+		return err
 	}
 	if periodNs < minPeriodNs {
 		return errno(hypercall.EINVAL, "period %d ns below %d ns", periodNs, minPeriodNs)
 	}
-	v := d.vcpus[vcpu]
 	t := &v.timers
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -166,17 +171,7 @@ func (d *Domain) SetPeriodicTimer(vcpu uint32, periodNs uint64) error {
 
 // StopPeriodicTimer stops vcpu's periodic timer.
 func (d *Domain) StopPeriodicTimer(vcpu uint32) error {
-	if vcpu >= uint32(len(d.vcpus)) {
-		return errno(hypercall.ENOENT, "vCPU %d", vcpu)
-	}
-	t := &d.vcpus[vcpu].timers
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.periodic != nil {
-		t.periodic.Stop()
-		t.periodic = nil
-	}
-	return nil
+	return d.stopTimer(vcpu, func(t *timers) **time.Timer { return &t.periodic })
 }
 
 // notify wakes v if it blocks and makes it re-check for an upcall to

@@ -364,13 +364,21 @@ func (l *logLimit) allow() bool {
 	return l.n <= 5
 }
 
+// vcpuByID returns vCPU id of d, or -ENOENT as Xen's domain_vcpu.
+func (d *Domain) vcpuByID(id uint32) (*vcpu, error) {
+	if id >= uint32(len(d.vcpus)) {
+		return nil, errno(hypercall.ENOENT, "vCPU %d of %d", id, len(d.vcpus))
+	}
+	return d.vcpus[id], nil
+}
+
 // VCPUInitialise sets vCPU id's register state from a vcpu_hvm_context
 // (VCPUOP_initialise), once.
 func (d *Domain) VCPUInitialise(id uint32, ctx *hypercall.VcpuHvmContext) error {
-	if id >= uint32(len(d.vcpus)) {
-		return errno(hypercall.ENOENT, "vCPU %d", id)
+	v, err := d.vcpuByID(id)
+	if err != nil {
+		return err
 	}
-	v := d.vcpus[id]
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	// Xen answers -EEXIST before looking at the context.
@@ -401,10 +409,10 @@ func (d *Domain) VCPUInitialise(id uint32, ctx *hypercall.VcpuHvmContext) error 
 
 // VCPUUp brings an initialised vCPU up (VCPUOP_up).
 func (d *Domain) VCPUUp(id uint32) error {
-	if id >= uint32(len(d.vcpus)) {
-		return errno(hypercall.ENOENT, "vCPU %d", id)
+	v, err := d.vcpuByID(id)
+	if err != nil {
+		return err
 	}
-	v := d.vcpus[id]
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	next, err := nextVCPU(v.state, vcpuEvUp)
@@ -422,10 +430,10 @@ func (d *Domain) VCPUUp(id uint32) error {
 // VCPUDown takes a vCPU down (VCPUOP_down); it parks at its next exit.
 // The last vCPU that is up cannot go down (-EINVAL).
 func (d *Domain) VCPUDown(id uint32) error {
-	if id >= uint32(len(d.vcpus)) {
-		return errno(hypercall.ENOENT, "vCPU %d", id)
+	v, err := d.vcpuByID(id)
+	if err != nil {
+		return err
 	}
-	v := d.vcpus[id]
 	d.mu.Lock()
 	others := 0
 	for _, o := range d.vcpus {
@@ -586,11 +594,12 @@ func (v *vcpu) RegisterVCPUInfo(id uint32, gfn uint64, offset uint32) error {
 
 func (v *vcpu) SetCallbackVia(via uint64) error { return v.d.SetCallbackVia(via) }
 func (v *vcpu) SetUpcallVector(id uint32, vec uint8) error {
-	if id >= uint32(len(v.d.vcpus)) {
-		return errno(hypercall.ENOENT, "vCPU %d", id)
+	t, err := v.d.vcpuByID(id)
+	if err != nil {
+		return err
 	}
-	v.d.vcpus[id].upcallVector.Store(uint32(vec))
-	v.d.vcpus[id].notify()
+	t.upcallVector.Store(uint32(vec))
+	t.notify()
 	return nil
 }
 func (v *vcpu) HVMParam(index uint32) (uint64, error) { return v.d.HVMParam(index) }
