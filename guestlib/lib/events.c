@@ -449,6 +449,21 @@ int evtchn_bind_interdomain(domid_t remote_dom, evtchn_port_t remote_port,
 	return rc;
 }
 
+int evtchn_bind_existing(evtchn_port_t port, evtchn_handler_t fn, void *data)
+{
+	unsigned long flags;
+	int rc = check_port(port);
+
+	if (rc < 0)
+		return rc;
+	if (ports[port].bound)
+		return -XEN_EEXIST;
+	flags = arch_irq_save();
+	rc = track(port, 0, fn, data);
+	arch_irq_restore(flags);
+	return rc;
+}
+
 int evtchn_notify(evtchn_port_t port)
 {
 	struct evtchn_send op = { .port = port };

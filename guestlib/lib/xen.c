@@ -33,3 +33,11 @@ int xen_ready(void)
 {
 	return xen_info.ready;
 }
+
+int xen_domid(domid_t *domid)
+{
+	if (!xen_info.ready || !xen_info.domid_present)
+		return -XEN_ENOSYS;
+	*domid = xen_info.domid;
+	return 0;
+}

@@ -193,6 +193,20 @@ static inline uint32_t arch_xchg32(volatile uint32_t *p, uint32_t v)
 }
 
 /*
+ * Atomically: if *p == old, store new. Returns the value *p held before
+ * (== old on success). LOCK CMPXCHG (16-bit) is in KVM's emulator; grant
+ * entry flags (<guestlib/grant.h>) are revoked this way.
+ */
+static inline uint16_t arch_cmpxchg16(volatile uint16_t *p, uint16_t old, uint16_t new)
+{
+	asm volatile("lock cmpxchgw %2, %1"
+		     : "+a"(old), "+m"(*p)
+		     : "r"(new)
+		     : "memory", "cc");
+	return old;
+}
+
+/*
  * Index of the lowest set bit of w (w != 0). Plain BSF: gcc's
  * __builtin_ctzl emits REP BSF (TZCNT), which the emulator need not accept.
  */

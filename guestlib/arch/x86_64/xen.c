@@ -8,7 +8,10 @@
  * that installs one (EBX).
  *
  * Installation (digest 1.5): write (GFN << 12) | page index, i.e. the page's
- * guest-physical address with index 0, to that MSR. We run identity mapped,
+ * guest-physical address with index 0, to that MSR.
+ *
+ * Leaf base + 4 (HVM features) gives the domid in ECX when EAX has
+ * XEN_HVM_CPUID_DOMID_PRESENT. We run identity mapped,
  * so &hypercall_page is its physical address.
  */
 #include <stdint.h>
@@ -59,6 +62,15 @@ int arch_xen_detect(struct xen_info *xi)
 	xi->hypercall_msr = ebx;
 	if (xi->hypercall_pages < 1)
 		return -XEN_ENOSYS;
+
+	/* Leaf base+4 (HVM features) carries the domid when EAX says so. */
+	if (xi->cpuid_max_leaf >= base + 4) {
+		cpuid(base + 4, 0, &eax, &ebx, &ecx, &edx);
+		if (eax & XEN_HVM_CPUID_DOMID_PRESENT) {
+			xi->domid_present = 1;
+			xi->domid = (uint16_t)ecx;
+		}
+	}
 	return 0;
 }
 

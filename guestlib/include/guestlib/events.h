@@ -99,6 +99,15 @@ int evtchn_bind_interdomain(domid_t remote_dom, evtchn_port_t remote_port,
 			    evtchn_handler_t fn, void *data,
 			    evtchn_port_t *local_port);
 
+/*
+ * Handle a port that was bound before this library saw it: one the
+ * toolstack connected before boot (HVM_PARAM_STORE_EVTCHN, the console
+ * port). Records fn, assumes it notifies vCPU 0 (interdomain ports do),
+ * and unmasks it. -XEN_EEXIST if the port is already tracked. The port is
+ * then like any other: evtchn_close() and fini_events() close it.
+ */
+int evtchn_bind_existing(evtchn_port_t port, evtchn_handler_t fn, void *data);
+
 /* EVTCHNOP_send: notify the other end of port (any port, tracked or not). */
 int evtchn_notify(evtchn_port_t port);
 

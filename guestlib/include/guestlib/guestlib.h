@@ -16,6 +16,7 @@
 #include <guestlib/cmdline.h>
 #include <guestlib/console.h>
 #include <guestlib/events.h>
+#include <guestlib/grant.h>
 #include <guestlib/guest.h>
 #include <guestlib/hypervisor.h>
 #include <guestlib/sched.h>
@@ -24,5 +25,6 @@
 #include <guestlib/string.h>
 #include <guestlib/time.h>
 #include <guestlib/xen.h>
+#include <guestlib/xenbus.h>
 
 #endif /* GUESTLIB_GUESTLIB_H */

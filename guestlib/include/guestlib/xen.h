@@ -9,6 +9,7 @@
 #define GUESTLIB_XEN_H
 
 #include <stdint.h>
+#include <xen/xen.h>
 
 /* What detection found. Filled by init_xen(); read-only afterwards. */
 struct xen_info {
@@ -19,6 +20,8 @@ struct xen_info {
 	uint16_t cpuid_minor;	  /* version from leaf base+1 (EAX & 0xffff) */
 	uint32_t hypercall_pages; /* leaf base+2 EAX: number of hypercall pages (1) */
 	uint32_t hypercall_msr;	  /* leaf base+2 EBX: MSR that installs the page */
+	int domid_present;	  /* leaf base+4 EAX has XEN_HVM_CPUID_DOMID_PRESENT */
+	uint16_t domid;		  /* leaf base+4 ECX: this domain's id, if present */
 	int ready;		  /* 1 once the hypercall page is installed */
 };
 
@@ -34,6 +37,12 @@ const struct xen_info *xen_get_info(void);
 
 /* xen_ready - 1 when hypercalls may be made, else 0. */
 int xen_ready(void);
+
+/*
+ * xen_domid - this domain's id (CPUID leaf base+4, ECX) into *domid.
+ * Returns 0, or -XEN_ENOSYS when the hypervisor does not report it.
+ */
+int xen_domid(domid_t *domid);
 
 /*
  * Architecture hooks, implemented in arch/<arch>/xen.c:
