@@ -75,6 +75,7 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	// The command table: one entry per command, as xl_cmdtable.c.
 	root.AddCommand(
 		newRunCommand(g, stdout, stderr),
+		newXenstoredCommand(g, stdout, stderr),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%v (see %s --help)", err, strings.TrimSpace(c.CommandPath()))

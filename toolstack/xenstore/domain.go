@@ -23,7 +23,8 @@ type domain struct {
 // fires @introduceDomain. Introducing an introduced domain again replaces
 // its ring and resets its connection (C rebinds the port), without
 // firing @introduceDomain. The server owns ring from here on and closes
-// it on Release, DomainDied or Close.
+// it on Release, DomainDied or Close; if Introduce fails, the caller
+// keeps it.
 func (s *Server) Introduce(domid uint16, ring Ring) error {
 	if domid == 0 || domid >= hypercall.DomidFirstReserved {
 		return domidError(ErrBadDomid, domid)

@@ -253,6 +253,7 @@ func TestRingBadIndexes(t *testing.T) {
 			if got := loadWord(ring.page, offError); got != tc.want {
 				t.Fatalf("error field %d, want %d", got, tc.want)
 			}
+			time.Sleep(20 * time.Millisecond) // fail's own notification follows the error field
 			before := ring.notifies.Load()
 			for range 100 {
 				ring.kick()

@@ -48,20 +48,20 @@ type Config struct {
 
 // Server is a xenstored: the tree, its connections and domains.
 type Server struct {
-	cfg Config
-	log *slog.Logger
-
-	mu       sync.Mutex             // guards everything below
-	st       *store                 // the committed tree
-	conns    map[*conn]struct{}     // live connections with an outgoing queue
-	domains  map[uint16]*domain     // introduced domains
-	dom0     *conn                  // the Go API's connection (privileged, no queue)
-	nextID   uint64                 // connection serial numbers
-	closed   bool                   // Close was called
-	lis      map[net.Listener]struct{}
-	sockets  map[io.Closer]struct{} // open socket connections, closed by Close
-	serveWG  sync.WaitGroup         // socket connection goroutines
+	cfg      Config
+	log      *slog.Logger
+	serveWG  sync.WaitGroup // socket connection goroutines
 	opCounts [hypercall.XsTypeCount + 1]atomic.Uint64
+
+	mu      sync.Mutex                // guards everything below
+	st      *store                    // the committed tree
+	conns   map[*conn]struct{}        // live connections with an outgoing queue
+	domains map[uint16]*domain        // introduced domains
+	dom0    *conn                     // the Go API's connection (privileged, no queue)
+	nextID  uint64                    // connection serial numbers
+	closed  bool                      // Close was called
+	lis     map[net.Listener]struct{} // listeners being served
+	sockets map[io.Closer]struct{}    // open socket connections, closed by Close
 }
 
 // New returns a server holding the initial tree: /, /tool/xenstored,
@@ -71,7 +71,10 @@ type Server struct {
 func New(cfg Config) *Server {
 	def := DefaultQuota()
 	q := &cfg.Quota
-	for _, f := range []struct{ v *int; d int }{
+	for _, f := range []struct {
+		v *int
+		d int
+	}{
 		{&q.Nodes, def.Nodes}, {&q.NodeSize, def.NodeSize}, {&q.Watches, def.Watches},
 		{&q.Transactions, def.Transactions}, {&q.Perms, def.Perms},
 	} {

@@ -207,7 +207,16 @@ func TestSocketSlowClient(t *testing.T) {
 	defer slow.Close()
 	slow.(*net.UnixConn).SetReadBuffer(1024)
 	slow.Write((&Message{Type: hypercall.XsWatch, Payload: args("/", "all")}).Append(nil))
+	slow.SetReadDeadline(time.Now().Add(guestTimeout))
+	for range 2 { // OK and the initial event: the watch is set, then the client stops reading
+		if _, err := ReadMessage(slow); err != nil {
+			t.Fatal(err)
+		}
+	}
 	c := dialTest(t, path)
+	if _, err := c.Read(0, "/"); err != nil { // registered too
+		t.Fatal(err)
+	}
 	start := time.Now()
 	deadline := start.Add(20 * time.Second)
 	for i := 0; ; i++ {

@@ -121,6 +121,18 @@ func (v view) get(path string) *node {
 	return n
 }
 
+// peek returns the node at path, or nil, without recording an access:
+// for deciding who hears of a change, which must not make the
+// transaction conflict with changes it never looked at.
+func (v view) peek(path string) *node {
+	if v.tx != nil {
+		if n, ok := v.tx.overlay[path]; ok {
+			return n
+		}
+	}
+	return v.st.nodes[path]
+}
+
 // put stores n at path (nil removes the node), stamping a new generation.
 // Parents' child lists are the caller's business.
 func (v view) put(path string, n *node) {
@@ -196,22 +208,21 @@ func (s *Server) createNode(v view, c *conn, abs string, value []byte) error {
 	for v.get(parentOf(missing[len(missing)-1])) == nil {
 		missing = append(missing, parentOf(missing[len(missing)-1]))
 	}
-	inherited := v.get(parentOf(missing[len(missing)-1])).perms
+	// Every new node gets the same list: the existing ancestor's, with
+	// an unprivileged creator as owner.
+	perms := slices.Clone(v.get(parentOf(missing[len(missing)-1])).perms)
 	if !c.privileged() {
+		perms[0].Domid = c.domid
 		if v.owned(c.domid)+len(missing) > s.cfg.Quota.Nodes {
 			return hypercall.ENOSPC
 		}
-		if len(value)+permsSize(inherited) > s.cfg.Quota.NodeSize {
+		if len(value)+permsSize(perms) > s.cfg.Quota.NodeSize {
 			return hypercall.ENOSPC
 		}
 	}
 	for i := len(missing) - 1; i >= 0; i-- {
 		p := missing[i]
 		parent := v.get(parentOf(p))
-		perms := slices.Clone(parent.perms)
-		if !c.privileged() {
-			perms[0].Domid = c.domid
-		}
 		n := &node{perms: perms}
 		if i == 0 {
 			n.value = value

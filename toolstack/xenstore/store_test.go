@@ -225,7 +225,7 @@ func TestMkdirRm(t *testing.T) {
 		t.Fatalf("after rm %v", got)
 	}
 	d0.fails("ENOENT", hypercall.XsRead, 0, args("/m/n/o/p"))
-	d0.ok(hypercall.XsRm, 0, args("/m/gone"))          // missing, parent exists
+	d0.ok(hypercall.XsRm, 0, args("/m/gone"))             // missing, parent exists
 	d0.fails("ENOENT", hypercall.XsRm, 0, args("/m/a/b")) // missing parent
 	d0.fails("EINVAL", hypercall.XsRm, 0, args("/"))
 	s.mu.Lock()
@@ -444,20 +444,20 @@ func TestWriteDomainNodes(t *testing.T) {
 	d0 := s.testConn(t, 0)
 	vm := "/vm/00000000-0000-0000-0000-000000000003"
 	values := map[string]string{
-		"/local/domain/3/name":                  "guest",
-		"/local/domain/3/domid":                 "3",
-		"/local/domain/3/vm":                    vm,
-		"/local/domain/3/memory/static-max":     "262144",
-		"/local/domain/3/memory/target":         "262144",
-		"/local/domain/3/cpu/0/availability":    "online",
-		"/local/domain/3/cpu/1/availability":    "online",
-		"/local/domain/3/store/port":            "1",
-		"/local/domain/3/store/ring-ref":        strconv.Itoa(0xfeffc),
-		"/local/domain/3/console/port":          "2",
-		"/local/domain/3/console/ring-ref":      strconv.Itoa(0xfeffd),
-		"/local/domain/3/console/type":          "xenconsoled",
-		"/local/domain/3/control/shutdown":      "",
-		vm + "/name":                            "guest",
+		"/local/domain/3/name":                                      "guest",
+		"/local/domain/3/domid":                                     "3",
+		"/local/domain/3/vm":                                        vm,
+		"/local/domain/3/memory/static-max":                         "262144",
+		"/local/domain/3/memory/target":                             "262144",
+		"/local/domain/3/cpu/0/availability":                        "online",
+		"/local/domain/3/cpu/1/availability":                        "online",
+		"/local/domain/3/store/port":                                "1",
+		"/local/domain/3/store/ring-ref":                            strconv.Itoa(0xfeffc),
+		"/local/domain/3/console/port":                              "2",
+		"/local/domain/3/console/ring-ref":                          strconv.Itoa(0xfeffd),
+		"/local/domain/3/console/type":                              "xenconsoled",
+		"/local/domain/3/control/shutdown":                          "",
+		vm + "/name":                                                "guest",
 		"/local/domain/3/control/platform-feature-xs_reset_watches": "1",
 	}
 	for p, want := range values {

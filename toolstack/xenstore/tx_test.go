@@ -82,6 +82,7 @@ func TestTransactionConflicts(t *testing.T) {
 		{"listed then child added", func(tx uint32) { a.ok(hypercall.XsDirectory, tx, args("/c")) }, func() { b.write("/c/added", "") }, true},
 		{"created sibling concurrently", func(tx uint32) { a.ok(hypercall.XsWrite, tx, append(args("/c/mine"), 'x')) }, func() { b.write("/c/theirs", "") }, true},
 		{"perms changed", func(tx uint32) { a.ok(hypercall.XsRead, tx, args("/c/k")) }, func() { b.setPerms("/c/k", "n0", "r1") }, true},
+		{"rewrote a node, sibling added", func(tx uint32) { a.ok(hypercall.XsWrite, tx, append(args("/c/other"), 'y')) }, func() { b.write("/c/sibling", "") }, false},
 		{"unrelated change", func(tx uint32) { a.ok(hypercall.XsRead, tx, args("/c/k")) }, func() { b.write("/elsewhere", "") }, false},
 		{"child value changed", func(tx uint32) { a.ok(hypercall.XsDirectory, tx, args("/c")) }, func() { b.write("/c/other", "2") }, false},
 		{"own change outside", func(tx uint32) { a.ok(hypercall.XsRead, tx, args("/c/k")) }, func() { a.write("/c/k", "4") }, true},

@@ -39,11 +39,11 @@ func (ev *event) permitted(c *conn) bool {
 // (node and parent permissions as they are now).
 func nodeEvent(v view, path string) event {
 	ev := event{path: path}
-	if n := v.get(path); n != nil {
+	if n := v.peek(path); n != nil {
 		ev.perms[0] = n.perms
 	}
 	if path != "/" {
-		if p := v.get(parentOf(path)); p != nil {
+		if p := v.peek(parentOf(path)); p != nil {
 			ev.perms[1] = p.perms
 		}
 	}
@@ -69,8 +69,9 @@ func (s *Server) fire(ev event) {
 		if len(c.watches) == 0 || !ev.permitted(c) {
 			continue
 		}
-		// Copy: queueing may kill c and clear its watches.
-		for _, w := range append([]*watch(nil), c.watches...) {
+		// Index loop: queueing may drop c, which empties c.watches.
+		for i := 0; i < len(c.watches); i++ {
+			w := c.watches[i]
 			var match bool
 			if ev.exact || special {
 				match = w.path == ev.path
