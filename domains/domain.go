@@ -205,19 +205,41 @@ func (d *Domain) buildVM(sys *hypervisor.System, k *Kernel) error {
 	return d.vcpus[0].enterPVH(k.Entry32)
 }
 
-// setupStore prepares what a guest needs to reach xenstore, as libxl's
-// domain builder does: the ring page, a port allocated in the guest toward
-// dom0, both published as HVM params, and reserved grant ref 1 giving dom0
-// the page. The toolstack connects xenstored to them (StorePort).
+// setupStore prepares what a guest needs to reach xenstore and its
+// primary console, as libxl's domain builder does: each ring page, a port
+// allocated in the guest toward dom0, both published as HVM params, and
+// the reserved grant refs (1 xenstore, 0 console) giving dom0 the pages.
+// The toolstack connects xenstored and the console back end to them.
 func (d *Domain) setupStore() error {
-	// The builder acts for dom0 (the domain is not in the registry yet).
-	port, err := d.EvtchnAllocUnbound(d.ID, 0)
-	if err != nil {
-		return fmt.Errorf("xenstore port: %w", err)
+	rings := []struct {
+		what       string
+		gpa        uint64
+		pfn, event uint32
+		ref        uint32
+	}{
+		{"xenstore", StoreGPA, hypercall.HvmParamStorePfn, hypercall.HvmParamStoreEvtchn, hypercall.GnttabReservedXenstore},
+		{"console", ConsoleGPA, hypercall.HvmParamConsolePfn, hypercall.HvmParamConsoleEvtchn, hypercall.GnttabReservedConsole},
 	}
-	d.params[hypercall.HvmParamStorePfn] = StoreGPA / PageSize
-	d.params[hypercall.HvmParamStoreEvtchn] = uint64(port)
-	return d.GrantAccess(hypercall.GnttabReservedXenstore, 0, StoreGPA/PageSize, false)
+	for _, r := range rings {
+		// The builder acts for dom0 (the domain is not in the registry yet).
+		port, err := d.EvtchnAllocUnbound(d.ID, 0)
+		if err != nil {
+			return fmt.Errorf("%s port: %w", r.what, err)
+		}
+		d.params[r.pfn] = r.gpa / PageSize
+		d.params[r.event] = uint64(port)
+		if err := d.GrantAccess(r.ref, 0, r.gpa/PageSize, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ConsolePort returns the guest's primary console port and ring frame.
+func (d *Domain) ConsolePort() (port uint32, gfn uint64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return uint32(d.params[hypercall.HvmParamConsoleEvtchn]), d.params[hypercall.HvmParamConsolePfn]
 }
 
 // StorePort returns the guest's xenstore port and ring frame.

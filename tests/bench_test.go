@@ -123,7 +123,7 @@ func BenchmarkEventChannels(b *testing.B) {
 
 		out, errs := runForStats(b,
 			guestCfg(b, dir, "pong", "pong", fmt.Sprintf("remote_domid=2 count=%d", rtts)),
-			guestCfg(b, dir, "ping", "ping", fmt.Sprintf("remote_domid=1 remote_port=2 count=%d", rtts)))
+			guestCfg(b, dir, "ping", "ping", fmt.Sprintf("remote_domid=1 remote_port=3 count=%d", rtts)))
 		pm := regexp.MustCompile(`ping: (\d+) round trips, 0 lost, 0 duplicated, rtt_ns p50 (\d+) p99 (\d+)`).FindStringSubmatch(out)
 		if pm == nil {
 			b.Fatalf("ping output: %s", out)
@@ -133,7 +133,7 @@ func BenchmarkEventChannels(b *testing.B) {
 
 		out, errs = runForStats(b,
 			guestCfg(b, dir, "recv", "flood", "role=recv remote_domid=2"),
-			guestCfg(b, dir, "send", "flood", fmt.Sprintf("role=send remote_domid=1 remote_port=2 count=%d", floods)))
+			guestCfg(b, dir, "send", "flood", fmt.Sprintf("role=send remote_domid=1 remote_port=3 count=%d", floods)))
 		sm := regexp.MustCompile(`flood: sent (\d+) in (\d+) ns`).FindStringSubmatch(out)
 		rm := regexp.MustCompile(`flood: received (\d+) upcalls in (\d+) ns`).FindStringSubmatch(out)
 		if sm == nil || rm == nil {

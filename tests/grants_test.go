@@ -27,7 +27,7 @@ func TestGranterMapper(t *testing.T) {
 	if status != 0 {
 		t.Fatalf("status %d\n%s", status, stderr)
 	}
-	find(t, lines, `^\[granter\] granter: granted gref 8 on port 2 to domain 2$`)
+	find(t, lines, `^\[granter\] granter: granted gref 8 on port 3 to domain 2$`)
 	find(t, lines, `^\[mapper\] mapper: mapped gref 8 of domain 1 at 0x[0-9a-f]+$`)
 	find(t, lines, `^\[mapper\] mapper: mapping gref 108 failed with GNTST -1$`)
 	find(t, lines, `^\[granter\] granter: mapper wrote pattern B; end_access busy while mapped, ok after unmap$`)

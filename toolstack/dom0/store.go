@@ -80,9 +80,11 @@ func StoreConnector(reg *domains.Registry) xenstore.Connector {
 // connects its ring, as libxl does after building a domain.
 func IntroduceDomain(xs *xenstore.Server, reg *domains.Registry, d *domains.Domain, vcpus int, memMiB uint64) error {
 	port, gfn := d.StorePort()
+	cport, cgfn := d.ConsolePort()
 	if err := xs.WriteDomainNodes(xenstore.DomainNodes{
-		Domid: d.ID, Name: d.Name, UUID: fmt.Sprintf("%x-%x-%x-%x-%x", d.UUID[0:4], d.UUID[4:6], d.UUID[6:8], d.UUID[8:10], d.UUID[10:16]),
+		Domid: d.ID, Name: d.Name, UUID: UUIDString(d.UUID),
 		VCPUs: vcpus, MaxMemKiB: memMiB << 10, StorePort: port, StoreGfn: gfn,
+		ConsolePort: cport, ConsoleGfn: cgfn,
 	}); err != nil {
 		return err
 	}
@@ -95,4 +97,9 @@ func IntroduceDomain(xs *xenstore.Server, reg *domains.Registry, d *domains.Doma
 		return err
 	}
 	return nil
+}
+
+// UUIDString formats a domain handle as xl prints it.
+func UUIDString(u [16]byte) string {
+	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
 }

@@ -1,7 +1,7 @@
 /*
  * flood - one-way event-channel throughput between two domains.
  *
- *   role=recv remote_domid=<d>            offers port 2 to domain d, counts
+ *   role=recv remote_domid=<d>            offers port 3 to domain d, counts
  *                                         events on it until none arrive for
  *                                         200 ms, then prints
  *     flood: received <n> upcalls in <ns> ns

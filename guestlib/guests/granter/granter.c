@@ -5,7 +5,7 @@
  * Fills a page of its BSS with pattern A (byte i = (i * 7 + 1) & 0xff),
  * grants it read-write to domain d (the first grant of a fresh domain:
  * ref 8), offers d a port (alloc_unbound before anything else binds one:
- * port 2), and prints
+ * port 3), and prints
  *   granter: granted gref <ref> on port <port> to domain <d>
  * The mapper maps the page, writes pattern B (byte i = (i * 13 + 5) & 0xff)
  * and notifies. The granter then checks pattern B, checks that
@@ -86,7 +86,8 @@ int main(const struct hvm_start_info *si)
 		printk("granter: FAIL grant_access: %d\n", rc);
 		return 1;
 	}
-	/* Before init_time(), so a fresh domain offers port 2. */
+	/* Before init_time(), so a fresh domain offers port 3 (1 and 2 are the
+	 * xenstore and console ports). */
 	rc = evtchn_alloc_unbound((domid_t)remote, on_event, NULL, &port);
 	if (rc == 0)
 		rc = init_time();

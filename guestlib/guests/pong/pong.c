@@ -62,8 +62,8 @@ int main(const struct hvm_start_info *si)
 		printk("pong: event set-up failed: %d\n", rc);
 		return 1;
 	}
-	/* Before init_time(), so a fresh domain offers port 2 (lowest free first;
-	 * port 1 is the xenstore port the toolstack allocated before boot). */
+	/* Before init_time(), so a fresh domain offers port 3 (lowest free first;
+	 * ports 1 and 2 are the xenstore and console ports). */
 	rc = evtchn_alloc_unbound((domid_t)remote, on_event, &st, &st.port);
 	if (rc < 0) {
 		printk("pong: alloc_unbound for domain %lu failed: %d\n", remote, rc);
