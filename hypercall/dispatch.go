@@ -216,6 +216,10 @@ func (d *Dispatcher) Dispatch(c Caller, call Call) uint64 {
 	return uint64(errno.Neg())
 }
 
+// guestError logs a failed guest hypercall at info level, rate-limited:
+// guests fail hypercalls in normal operation (a bind retried until the
+// peer offers its port), and Xen itself reports these only in debug
+// builds (gdprintk).
 func (d *Dispatcher) guestError(c Caller, call Call, name string, errno Errno, msg string) {
 	if !d.limit.allow() {
 		return
@@ -223,7 +227,7 @@ func (d *Dispatcher) guestError(c Caller, call Call, name string, errno Errno, m
 	if name == "" {
 		name = fmt.Sprint(call.Nr)
 	}
-	d.log.Warn("guest hypercall failed", "domid", c.DomID(), "vcpu", c.VCPUID(), "hypercall", name, "errno", errno.Name(), "detail", msg)
+	d.log.Info("guest hypercall failed", "domid", c.DomID(), "vcpu", c.VCPUID(), "hypercall", name, "errno", errno.Name(), "detail", msg)
 }
 
 // Counts returns how many times each hypercall number was made; the last
