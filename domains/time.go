@@ -186,10 +186,10 @@ func (v *vcpu) notify() {
 	}
 }
 
-// block sleeps until v has an upcall pending, until deadline (zero: none),
-// until ready reports true, or until the domain stops running. Runs on
-// v's thread.
-func (v *vcpu) block(deadline time.Time, ready func() bool) {
+// block sleeps until v has an upcall pending (if upcallWakes), until
+// deadline (zero: none), until ready reports true, or until the domain
+// stops running. Runs on v's thread.
+func (v *vcpu) block(deadline time.Time, ready func() bool, upcallWakes bool) {
 	var timeout <-chan time.Time
 	if !deadline.IsZero() {
 		t := time.NewTimer(time.Until(deadline))
@@ -197,7 +197,7 @@ func (v *vcpu) block(deadline time.Time, ready func() bool) {
 		timeout = t.C
 	}
 	for {
-		if v.upcallPending() || (ready != nil && ready()) || !v.d.isRunning() {
+		if upcallWakes && v.upcallPending() || (ready != nil && ready()) || !v.d.isRunning() {
 			return
 		}
 		select {
@@ -210,13 +210,15 @@ func (v *vcpu) block(deadline time.Time, ready func() bool) {
 
 // Block is SCHEDOP_block: sleep until an event is pending for v.
 func (v *vcpu) Block() error {
-	v.block(time.Time{}, nil)
+	v.block(time.Time{}, nil, true)
 	v.timeStale.Store(true)
 	return nil
 }
 
 // Poll is SCHEDOP_poll: sleep until one of ports is pending (masked or
-// not) or system time passes timeoutNs (0: no timeout).
+// not) or system time passes timeoutNs (0: no timeout). A pending upcall
+// also ends the poll, but only if the vCPU could take it (interrupts
+// enabled), as Xen's do_poll checks local_events_need_delivery.
 func (v *vcpu) Poll(ports []uint32, timeoutNs uint64) error {
 	d := v.d
 	for _, p := range ports {
@@ -236,10 +238,13 @@ func (v *vcpu) Poll(ports []uint32, timeoutNs uint64) error {
 	}
 	v.polling.Store(&ports)
 	defer v.polling.Store(nil)
-	v.block(deadline, anyPending)
+	v.block(deadline, anyPending, v.regs.RFLAGS&rflagsIF != 0)
 	v.timeStale.Store(true)
 	return nil
 }
+
+// rflagsIF is RFLAGS.IF.
+const rflagsIF = 1 << 9
 
 // wakePollers wakes the vCPUs polling port.
 func (d *Domain) wakePollers(port uint32) {

@@ -298,7 +298,7 @@ func (v *vcpu) WRMSR(_ *hypervisor.VCPU, index uint32, value uint64) bool {
 // the vCPU goes down, and when no vCPU is left up the domain powers off.
 func (v *vcpu) Halt(hv *hypervisor.VCPU) error {
 	if hv.InterruptsEnabled() {
-		v.block(time.Time{}, nil)
+		v.block(time.Time{}, nil, true)
 		v.timeStale.Store(true)
 		return v.stopIfDone()
 	}

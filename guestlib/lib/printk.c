@@ -1,15 +1,16 @@
 /*
- * printk.c - formatted output to the hypervisor console (console_io).
+ * printk.c - formatted output to the console (console_write(), console.c).
  *
  * One formatter (format()) drives two sinks: the printk line buffers and
  * vsnprintf's caller buffer. printk keeps at most one line (PRINTK_LINE_MAX
- * bytes) per vCPU and writes it with one CONSOLEIO_write at '\n' or when
- * full, so a line costs one hypercall.
+ * bytes) per vCPU and writes it with one console_write() at '\n' or when
+ * full, so a line costs one hypercall (CONSOLEIO_write, or the ring's
+ * notification).
  *
  * Locking: each vCPU formats into its own line buffer with interrupts
  * disabled (an upcall handler that prints cannot tear a half-built line);
- * console_lock (XCHG spinlock, taken with interrupts disabled) serialises
- * the writes, so lines from different vCPUs never interleave within a line.
+ * console_write() serialises the writes (console.c's console_lock), so
+ * lines from different vCPUs never interleave within a line.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,16 +18,13 @@
 #include <xen/xen.h>
 #include <xen/errno.h>
 
+#include <arch.h>
 #include <guestlib/console.h>
-#include <guestlib/hypervisor.h>
 #include <guestlib/sched.h>
 #include <guestlib/smp.h>
-#include <guestlib/spinlock.h>
 #include <guestlib/string.h>
-#include <guestlib/xen.h>
 
-#define PRINTK_LINE_MAX	    256	 /* bytes buffered before a forced write */
-#define CONSOLE_WRITE_CHUNK 1024 /* bytes per CONSOLEIO_write hypercall */
+#define PRINTK_LINE_MAX 256 /* bytes buffered before a forced write */
 
 /* A character sink: called once per output character. */
 typedef void (*emit_fn)(void *ctx, char c);
@@ -261,38 +259,6 @@ struct line {
 };
 
 static struct line lines[GUESTLIB_MAX_VCPUS]; /* lines[v]: vCPU v only */
-static spinlock_t console_lock = SPINLOCK_INIT; /* serialises CONSOLEIO_write */
-
-int console_write_nolock(const char *s, size_t len)
-{
-	int rc;
-
-	if (!xen_ready())
-		return -XEN_ENODEV;
-	while (len) {
-		int chunk = len > CONSOLE_WRITE_CHUNK ? CONSOLE_WRITE_CHUNK
-						      : (int)len;
-
-		/* console_io does not write to buf; the cast only drops const. */
-		rc = HYPERVISOR_console_io(CONSOLEIO_write, chunk, (char *)s);
-		if (rc < 0)
-			return rc;
-		s += chunk;
-		len -= chunk;
-	}
-	return 0;
-}
-
-int console_write(const char *s, size_t len)
-{
-	unsigned long flags;
-	int rc;
-
-	flags = spin_lock_irqsave(&console_lock);
-	rc = console_write_nolock(s, len);
-	spin_unlock_irqrestore(&console_lock, flags);
-	return rc;
-}
 
 /* Write out l; interrupts are disabled. */
 static int flush_line(struct line *l)

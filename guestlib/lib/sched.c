@@ -9,6 +9,7 @@
 #include <guestlib/console.h>
 #include <guestlib/hypervisor.h>
 #include <guestlib/sched.h>
+#include <guestlib/time.h>
 #include <guestlib/xen.h>
 
 void shutdown(unsigned int reason)
@@ -18,6 +19,8 @@ void shutdown(unsigned int reason)
 	if (!xen_ready())
 		arch_crash(); /* no hypercall page: a triple fault is all we have */
 	console_flush();
+	if (console_ready()) /* give the back end the last lines before we go */
+		console_drain(monotonic_ns() + CONSOLE_DRAIN_NS);
 	HYPERVISOR_sched_op(SCHEDOP_shutdown, &op);
 	/* Only SHUTDOWN_suspend returns by design; stop here either way. */
 	for (;;)

@@ -1,6 +1,7 @@
 package xlcfg
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -33,29 +34,35 @@ const (
 )
 
 // keyOrder lists the keys Xenolith understands, in xl.cfg(5)'s order.
-var keyOrder = []string{"type", "name", "memory", "vcpus", "kernel", "cmdline", "root", "extra", "on_poweroff", "on_reboot", "on_crash"}
+var keyOrder = []string{"type", "name", "uuid", "memory", "maxmem", "vcpus", "maxvcpus", "kernel", "ramdisk", "cmdline", "root", "extra",
+	"on_poweroff", "on_reboot", "on_crash", "disk", "vif"}
 
 // keyHints explain keys users bring from xl that Xenolith does not take.
 var keyHints = map[string]string{
 	"builder":    `xl replaced builder with type in Xen 4.10: use type = "pvh"`,
 	"bootloader": "Xenolith boots the kernel directly: set kernel",
-	"maxmem":     "Xenolith does not balloon: set memory",
-	"maxvcpus":   "Xenolith does not hotplug vCPUs: set vcpus",
 	"cpus":       "pinning vCPUs to host CPUs is not supported",
 }
 
 // DomainConfig is the subset of xl.cfg(5) Xenolith understands.
 type DomainConfig struct {
-	Type       string   // "type": always "pvh"; xl's "pv" and "hvm" are refused
-	Name       string   // "name": required; 1 to MaxNameLen bytes, no '/' or control characters, not all digits, not "Domain-0"
-	MemoryMiB  uint64   // "memory": default DefaultMemoryMiB
-	VCPUs      int      // "vcpus": default 1, at most MaxVCPUs
-	Kernel     string   // "kernel": required, as written; see KernelPath
-	Cmdline    string   // "cmdline", or "root" and "extra" combined as xl does
-	OnPoweroff Action   // "on_poweroff": default ActionDestroy
-	OnReboot   Action   // "on_reboot": default ActionRestart
-	OnCrash    Action   // "on_crash": default ActionDestroy
-	Warnings   []string // "FILE:LINE: text" about accepted settings, for the user
+	Type       string     // "type": always "pvh"; xl's "pv" and "hvm" are refused
+	Name       string     // "name": required; 1 to MaxNameLen bytes, no '/' or control characters, not all digits, not "Domain-0"
+	UUID       [16]byte   // "uuid": the domain handle, if HasUUID
+	HasUUID    bool       // uuid is set; if not, the toolstack makes a random one, as xl does
+	MemoryMiB  uint64     // "memory": default maxmem if set, else DefaultMemoryMiB (libxl's rule)
+	MaxMemMiB  uint64     // "maxmem": at least MemoryMiB, default MemoryMiB; the guest still gets only MemoryMiB (Xenolith does not balloon)
+	VCPUs      int        // "vcpus": default 1, at most the constant MaxVCPUs
+	MaxVCPUs   int        // "maxvcpus": from VCPUs to the constant MaxVCPUs, default VCPUs
+	Kernel     string     // "kernel": required, as written; see KernelPath
+	Ramdisk    string     // "ramdisk": initial ramdisk, as written, or ""; see RamdiskPath
+	Cmdline    string     // "cmdline", or "root" and "extra" combined as xl does
+	OnPoweroff Action     // "on_poweroff": default ActionDestroy
+	OnReboot   Action     // "on_reboot": default ActionRestart
+	OnCrash    Action     // "on_crash": default ActionDestroy
+	Disks      []DiskSpec // "disk": in config order; VDevs (DevIDs) are unique
+	Vifs       []VifSpec  // "vif": in config order; MACs that are set are unique
+	Warnings   []string   // "FILE:LINE: text" about accepted settings, for the user
 
 	dir    string   // where a relative Kernel is; "" for the working directory
 	layers []*File  // what was decoded, for Override
@@ -63,17 +70,36 @@ type DomainConfig struct {
 	parsed bool     // layers and orig are set
 }
 
-// fieldSet is the comparable part of a DomainConfig.
-type fieldSet struct {
+// scalars are the comparable fields of a DomainConfig.
+type scalars struct {
 	Type, Name                    string
-	MemoryMiB                     uint64
-	VCPUs                         int
-	Kernel, Cmdline               string
+	UUID                          [16]byte
+	HasUUID                       bool
+	MemoryMiB, MaxMemMiB          uint64
+	VCPUs, MaxVCPUs               int
+	Kernel, Ramdisk, Cmdline      string
 	OnPoweroff, OnReboot, OnCrash Action
 }
 
+// fieldSet is a copy of the exported fields of a DomainConfig but
+// Warnings.
+type fieldSet struct {
+	scalars
+	Disks []DiskSpec
+	Vifs  []VifSpec
+}
+
 func (c *DomainConfig) fields() fieldSet {
-	return fieldSet{c.Type, c.Name, c.MemoryMiB, c.VCPUs, c.Kernel, c.Cmdline, c.OnPoweroff, c.OnReboot, c.OnCrash}
+	return fieldSet{
+		scalars: scalars{c.Type, c.Name, c.UUID, c.HasUUID, c.MemoryMiB, c.MaxMemMiB, c.VCPUs, c.MaxVCPUs,
+			c.Kernel, c.Ramdisk, c.Cmdline, c.OnPoweroff, c.OnReboot, c.OnCrash},
+		Disks: slices.Clone(c.Disks),
+		Vifs:  slices.Clone(c.Vifs),
+	}
+}
+
+func (f fieldSet) equal(g fieldSet) bool {
+	return f.scalars == g.scalars && slices.Equal(f.Disks, g.Disks) && slices.Equal(f.Vifs, g.Vifs)
 }
 
 // KernelPath is Kernel with a relative path taken relative to the config
@@ -81,11 +107,21 @@ func (c *DomainConfig) fields() fieldSet {
 // opens it relative to its working directory; Xenolith's daemon has a
 // different one.) The result is absolute after Load, and relative to the
 // working directory after Decode of a File with a relative Name.
-func (c *DomainConfig) KernelPath() string {
-	if c.Kernel == "" || filepath.IsAbs(c.Kernel) || c.dir == "" {
-		return c.Kernel
+func (c *DomainConfig) KernelPath() string { return c.path(c.Kernel) }
+
+// RamdiskPath is Ramdisk resolved as KernelPath resolves Kernel; "" if
+// there is no ramdisk.
+func (c *DomainConfig) RamdiskPath() string { return c.path(c.Ramdisk) }
+
+// DiskPath is d.Target (d being one of c.Disks) resolved as KernelPath
+// resolves Kernel.
+func (c *DomainConfig) DiskPath(d DiskSpec) string { return c.path(d.Target) }
+
+func (c *DomainConfig) path(p string) string {
+	if p == "" || filepath.IsAbs(p) || c.dir == "" {
+		return p
 	}
-	return filepath.Join(c.dir, c.Kernel)
+	return filepath.Join(c.dir, p)
 }
 
 // Load reads, parses and decodes the config file at path.
@@ -144,7 +180,7 @@ func (c *DomainConfig) Override(kv string) error {
 		return &SyntaxError{File: f.Name, Err: ErrSyntax, Msg: fmt.Sprintf("override %q sets nothing: write KEY=VALUE", trunc(kv))}
 	}
 	base := c.layers
-	if !c.parsed || c.fields() != c.orig {
+	if !c.parsed || !c.fields().equal(c.orig) {
 		cur := c.File()
 		cur.Name = "current config"
 		base = []*File{cur}
@@ -189,15 +225,39 @@ func (c *DomainConfig) File() *File {
 			add(key, Value{Kind: Number, Num: int64(min(n, math.MaxInt64)), Str: strconv.FormatUint(n, 10)})
 		}
 	}
+	count := func(key string, n int) {
+		if n < 0 {
+			add(key, Value{Kind: Number, Num: int64(n)})
+		} else {
+			num(key, uint64(n))
+		}
+	}
+	list := func(key string, items []string) {
+		if len(items) > 0 {
+			v := Value{Kind: List}
+			for _, s := range items {
+				v.List = append(v.List, Value{Kind: String, Str: s})
+			}
+			add(key, v)
+		}
+	}
 	str("type", c.Type)
 	str("name", c.Name)
+	if c.HasUUID {
+		str("uuid", formatUUID(c.UUID))
+	}
 	num("memory", c.MemoryMiB)
-	if c.VCPUs < 0 {
-		add("vcpus", Value{Kind: Number, Num: int64(c.VCPUs)})
-	} else {
-		num("vcpus", uint64(c.VCPUs))
+	// maxmem and maxvcpus default to memory and vcpus. One less than
+	// its default (vcpus edited, maxvcpus not) follows it.
+	if c.MaxMemMiB > c.MemoryMiB {
+		num("maxmem", c.MaxMemMiB)
+	}
+	count("vcpus", c.VCPUs)
+	if c.MaxVCPUs > c.VCPUs {
+		count("maxvcpus", c.MaxVCPUs)
 	}
 	str("kernel", c.Kernel)
+	str("ramdisk", c.Ramdisk)
 	str("cmdline", c.Cmdline)
 	for _, a := range []struct {
 		key string
@@ -207,6 +267,15 @@ func (c *DomainConfig) File() *File {
 			str(a.key, a.act.String())
 		}
 	}
+	var disks, vifs []string
+	for _, d := range c.Disks {
+		disks = append(disks, d.String())
+	}
+	for _, v := range c.Vifs {
+		vifs = append(vifs, v.String())
+	}
+	list("disk", disks)
+	list("vif", vifs)
 	return f
 }
 
@@ -256,28 +325,9 @@ func decode(dir string, layers ...*File) (*DomainConfig, error) {
 	c := &DomainConfig{dir: dir}
 	d.typ(c)
 	d.name(c)
-	c.MemoryMiB = DefaultMemoryMiB
-	if n, e, st := d.num("memory", "a number of MiB"); st == valid {
-		switch {
-		case n < 1:
-			d.fail(e, ErrBadValue, "key %q: must be at least 1 MiB, got %d", "memory", n)
-		case n > MaxMemoryMiB:
-			d.fail(e, ErrBadValue, "key %q: %d MiB is more than the %d MiB (1 TiB) limit (memory is in MiB, not KiB or bytes)", "memory", n, MaxMemoryMiB)
-		default:
-			c.MemoryMiB = uint64(n)
-		}
-	}
-	c.VCPUs = 1
-	if n, e, st := d.num("vcpus", "a number of vCPUs"); st == valid {
-		switch {
-		case n < 1:
-			d.fail(e, ErrBadValue, "key %q: must be at least 1, got %d", "vcpus", n)
-		case n > MaxVCPUs:
-			d.fail(e, ErrBadValue, "key %q: %d is more than %d, the most vCPUs a PVH guest can have", "vcpus", n, MaxVCPUs)
-		default:
-			c.VCPUs = int(n)
-		}
-	}
+	d.uuid(c)
+	d.memory(c)
+	d.vcpus(c)
 	switch k, e, st := d.str("kernel"); {
 	case st == absent:
 		d.missing("kernel", `kernel not set: add kernel = "/path/to/vmlinuz" (Xenolith boots the PVH kernel directly)`)
@@ -286,8 +336,16 @@ func decode(dir string, layers ...*File) (*DomainConfig, error) {
 	case st == valid:
 		c.Kernel = k
 	}
+	switch r, e, st := d.str("ramdisk"); {
+	case st == valid && r == "":
+		d.fail(e, ErrBadValue, `key %q: the path is empty (remove ramdisk for none)`, "ramdisk")
+	case st == valid:
+		c.Ramdisk = r
+	}
 	d.cmdline(c)
 	d.actions(c)
+	d.disks(c)
+	d.vifs(c)
 	d.duplicates()
 	if len(d.errs)+d.skipped > 0 {
 		return nil, d.err()
@@ -638,5 +696,262 @@ func (d *decoder) duplicates() {
 			n++
 		}
 		flush()
+	}
+}
+
+func (d *decoder) uuid(c *DomainConfig) {
+	s, e, st := d.str("uuid")
+	if st != valid {
+		return
+	}
+	u, ok := parseUUID(s)
+	if !ok {
+		d.fail(e, ErrBadValue, "key %q: %q is not a UUID (write xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx in hex, or remove uuid to have one generated)", "uuid", trunc(s))
+		return
+	}
+	c.UUID, c.HasUUID = u, true
+}
+
+// parseUUID reads xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx in hex of either
+// case, as libxl_uuid_from_string does.
+func parseUUID(s string) ([16]byte, bool) {
+	var u [16]byte
+	if len(s) != 36 {
+		return u, false
+	}
+	var digits []byte
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return u, false
+			}
+		case isHex(c):
+			digits = append(digits, c)
+		default:
+			return u, false
+		}
+	}
+	if _, err := hex.Decode(u[:], digits); err != nil {
+		return u, false
+	}
+	return u, true
+}
+
+// formatUUID writes u in xl's form, in lower case.
+func formatUUID(u [16]byte) string {
+	h := hex.EncodeToString(u[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// mib gets a size in MiB: memory or maxmem.
+func (d *decoder) mib(key string) (uint64, entry, state) {
+	n, e, st := d.num(key, "a number of MiB")
+	if st != valid {
+		return 0, e, st
+	}
+	switch {
+	case n < 1:
+		d.fail(e, ErrBadValue, "key %q: must be at least 1 MiB, got %d", key, n)
+	case n > MaxMemoryMiB:
+		d.fail(e, ErrBadValue, "key %q: %d MiB is more than the %d MiB (1 TiB) limit (%s is in MiB, not KiB or bytes)", key, n, MaxMemoryMiB, key)
+	default:
+		return uint64(n), e, valid
+	}
+	return 0, e, invalid
+}
+
+// memory sets MemoryMiB and MaxMemMiB as libxl does: each defaults to the
+// other, and both to DefaultMemoryMiB; maxmem may not be less than memory.
+func (d *decoder) memory(c *DomainConfig) {
+	mem, me, mst := d.mib("memory")
+	top, xe, xst := d.mib("maxmem")
+	switch {
+	case mst == valid && xst == valid:
+		c.MemoryMiB, c.MaxMemMiB = mem, top
+		if top < mem {
+			d.fail(xe, ErrBadValue, "key %q: %d MiB is less than memory (%d MiB%s): xl refuses this; set maxmem to at least %d or remove it",
+				"maxmem", top, mem, where(xe, me), mem)
+		} else if top > mem {
+			d.warn(xe, "maxmem (%d MiB) is more than memory (%d MiB): Xenolith does not balloon, so the guest gets %d MiB and cannot grow", top, mem, mem)
+		}
+	case mst == valid:
+		c.MemoryMiB, c.MaxMemMiB = mem, mem
+	case xst == valid && mst == absent:
+		c.MemoryMiB, c.MaxMemMiB = top, top
+	default:
+		c.MemoryMiB, c.MaxMemMiB = DefaultMemoryMiB, DefaultMemoryMiB
+	}
+}
+
+// count gets a number of vCPUs: vcpus or maxvcpus.
+func (d *decoder) count(key string) (int, entry, state) {
+	n, e, st := d.num(key, "a number of vCPUs")
+	if st != valid {
+		return 0, e, st
+	}
+	switch {
+	case n < 1:
+		d.fail(e, ErrBadValue, "key %q: must be at least 1, got %d", key, n)
+	case n > MaxVCPUs:
+		d.fail(e, ErrBadValue, "key %q: %d is more than %d, the most vCPUs a PVH guest can have", key, n, MaxVCPUs)
+	default:
+		return int(n), e, valid
+	}
+	return 0, e, invalid
+}
+
+// vcpus sets VCPUs and MaxVCPUs as xl does: vcpus defaults to 1 and
+// maxvcpus to vcpus; maxvcpus may not be less than vcpus.
+func (d *decoder) vcpus(c *DomainConfig) {
+	n, ne, nst := d.count("vcpus")
+	top, xe, xst := d.count("maxvcpus")
+	c.VCPUs = 1
+	if nst == valid {
+		c.VCPUs = n
+	}
+	c.MaxVCPUs = c.VCPUs
+	switch {
+	case xst != valid:
+	case nst == valid && top < n:
+		d.fail(xe, ErrBadValue, "key %q: %d is less than vcpus (%d%s): xl refuses this; set maxvcpus to at least %d or remove it",
+			"maxvcpus", top, n, where(xe, ne), n)
+	case nst != invalid:
+		c.MaxVCPUs = top
+	}
+}
+
+// where names e's position for a message about from: ", line 4" in the
+// same file, ", vm.cfg:4" in another, "" if unknown.
+func where(from, e entry) string {
+	switch {
+	case e.s.Line == 0:
+		return ""
+	case from.layer == e.layer:
+		return ", line " + strconv.Itoa(e.s.Line)
+	}
+	return ", " + position(e.file, e.s.Line, 0)
+}
+
+// item is one string of a list key, and where it is.
+type item struct {
+	text string
+	line int   // the item's line, or its setting's
+	e    entry // the setting that holds it
+}
+
+// items gets a list key as xl's xlu_cfg_get_list does: a list (a single
+// string is an error), with += appending. Numbers are taken as their text.
+func (d *decoder) items(key, example string) ([]item, state) {
+	v, e, st := d.get(key)
+	if st != valid {
+		return nil, st
+	}
+	if v.Kind != List {
+		d.fail(e, ErrBadValue, `key %q: expected a list, got a %s (write %s = [ "%s" ])`, key, v.Kind, key, example)
+		return nil, invalid
+	}
+	// Walk the settings get folded, to know where each item is.
+	es := d.byKey[key]
+	start := 0
+	for i, e := range es {
+		if e.s.Op == OpSet {
+			start = i
+		}
+	}
+	var items []item
+	bad := false
+	for _, e := range es[start:] {
+		for _, it := range e.s.Value.List {
+			line := it.Line
+			if line == 0 {
+				line = e.s.Line
+			}
+			t := item{text: scalarText(it), line: line, e: e}
+			switch {
+			case strings.IndexByte(t.text, 0) >= 0:
+				d.failItem(t, ErrBadValue, `key %q: %q contains a NUL byte (\0)`, key, trunc(t.text))
+				bad = true
+			case !utf8.ValidString(t.text):
+				d.failItem(t, ErrBadValue, "key %q: an item is not valid UTF-8", key)
+				bad = true
+			default:
+				items = append(items, t)
+			}
+		}
+	}
+	if bad {
+		return items, invalid
+	}
+	return items, valid
+}
+
+// failItem records an error about one item of a list, at its line.
+func (d *decoder) failItem(it item, err error, format string, args ...any) {
+	d.errs = append(d.errs, located[*ConfigError]{it.e.layer, it.line, &ConfigError{
+		File: it.e.file, Line: it.line, Key: it.e.s.Key, Err: err, Msg: fmt.Sprintf(format, args...),
+	}})
+}
+
+// itemWhere names it's position for a message about from: "at line 4"
+// in the same file, "at vm.cfg:4" in another, "in FILE" if the line is
+// unknown.
+func itemWhere(from, it item) string {
+	switch {
+	case it.line == 0:
+		return "in " + it.e.file
+	case from.e.layer == it.e.layer:
+		return "at line " + strconv.Itoa(it.line)
+	}
+	return "at " + position(it.e.file, it.line, 0)
+}
+
+func (d *decoder) disks(c *DomainConfig) {
+	items, _ := d.items("disk", "/path/to/disk.img,raw,xvda,rw")
+	type used struct {
+		it   item
+		vdev string
+	}
+	byID := map[uint32]used{}
+	for _, it := range items {
+		ds, err := parseDisk(it.text)
+		if err != nil {
+			d.failItem(it, err.err, "key %q: %q: %s", "disk", trunc(it.text), err.msg)
+			continue
+		}
+		if prev, dup := byID[ds.DevID]; dup {
+			same := "already used by the disk"
+			if prev.vdev != ds.VDev {
+				same = "the same device as " + prev.vdev + ", used by the disk"
+			}
+			d.failItem(it, ErrBadValue, "key %q: %q: vdev %s is %s %s (each disk needs its own vdev)",
+				"disk", trunc(it.text), ds.VDev, same, itemWhere(it, prev.it))
+			continue
+		}
+		byID[ds.DevID] = used{it, ds.VDev}
+		ds.Line = it.line
+		c.Disks = append(c.Disks, ds)
+	}
+}
+
+func (d *decoder) vifs(c *DomainConfig) {
+	items, _ := d.items("vif", "bridge=xenbr0")
+	byMAC := map[string]item{}
+	for _, it := range items {
+		vs, err := parseVif(it.text)
+		if err != nil {
+			d.failItem(it, err.err, "key %q: %q: %s", "vif", trunc(it.text), err.msg)
+			continue
+		}
+		if vs.MAC != "" {
+			if prev, dup := byMAC[vs.MAC]; dup {
+				d.failItem(it, ErrBadValue, "key %q: %q: mac %s is already used by the vif %s (each vif needs its own MAC)",
+					"vif", trunc(it.text), vs.MAC, itemWhere(it, prev))
+				continue
+			}
+			byMAC[vs.MAC] = it
+		}
+		vs.Line = it.line
+		c.Vifs = append(c.Vifs, vs)
 	}
 }

@@ -11,7 +11,9 @@ import (
 
 // FuzzParse checks that no input makes Parse or Decode panic, that errors
 // are the documented types, and that a parsed file survives a trip
-// through String: the same settings, the same text, the same config.
+// through String: the same settings, the same text, the same config; and
+// that a decoded config survives a trip through File, disks and vifs
+// included.
 func FuzzParse(f *testing.F) {
 	files, err := filepath.Glob(filepath.Join("testdata", "*.cfg"))
 	if err != nil {
@@ -30,6 +32,14 @@ func FuzzParse(f *testing.F) {
 		"s = \"\\x41\\101\\n\\\\\\\"\"", "e = 'a'\ne += 'b'\ne += 'c'", "n = 0x7fffffffffffffff",
 		"name = 'unterminated", "m = 0x", "v = [[1]]", "a = \\\n 1", "\uFEFFa = 1\r\n",
 		"type = 'hvm'\nname = 'Domain-0'\nmemory = '-1'\nfoo = 1",
+		minimal + "uuid = '6f1b2c3d-4E5F-4a6b-8c7d-9e0f1a2b3c4d'\nmaxmem = 64\nmaxvcpus = 8\nramdisk = 'initrd'\n",
+		minimal + "memory = 64\nmaxmem = 32\nvcpus = 4\nmaxvcpus = 2\nuuid = 'x'\n",
+		minimal + "disk = [ '/img,raw,xvda,rw', 'format=raw, vdev=xvdb, access=ro, target=/a,b,' ]\n",
+		minimal + "disk = [ 'phy:/dev/sdb,xvdb,w', 'tap:aio:/i,hdc:cdrom', 'raw:/r,sda1,r', '/c,,xvdq,,cdrom', '/d,,xvdz300,no-discard' ]\n",
+		minimal + "disk = [ '/img,qcow2,xvda', 'target=/x, vdev=xvda', '/y,,xvd0', '/z,,xvda,rw,extra', 'foo=1' ]\ndisk += [ '/w,,hda' ]\n",
+		minimal + "vif = [ '', 'mac=00:16:3E:AA:bb:cc, bridge=xenbr0, ip=10.0.0.1 fe80::1, rate=10Mb/s@20ms', 'type=vif,vifname=v1,script=vif-bridge,model=e1000,backend=dom0' ]\n",
+		minimal + "vif = [ 'mac=01:00:00:00:00:00', 'mac=zz', 'ip=300.0.0.1', 'mtu=9000', 'foo=bar', 'bridge' ]\n",
+		minimal + "disk = '/img,raw,xvda'\nvif = 5\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -85,12 +95,12 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		if c1.fields() != c2.fields() || len(c1.Warnings) != len(c2.Warnings) {
+		if !sameConfig(c1, c2) || len(c1.Warnings) != len(c2.Warnings) {
 			t.Fatalf("config changed through String: %+v, then %+v", public(c1), public(c2))
 		}
 		// A decoded config written out decodes to itself.
 		c3, err := Decode(c1.File())
-		if err != nil || c3.fields() != c1.fields() {
+		if err != nil || !sameConfig(c3, c1) {
 			t.Fatalf("File of %+v decodes to %+v, %v", public(c1), c3, err)
 		}
 	})

@@ -15,6 +15,7 @@
 #include <hypercall.h>
 #include <guestlib/cmdline.h>
 #include <guestlib/console.h>
+#include <guestlib/control.h>
 #include <guestlib/events.h>
 #include <guestlib/grant.h>
 #include <guestlib/guest.h>
