@@ -18,6 +18,7 @@ import (
 
 	"github.com/xenolith/xenolith/domains"
 	"github.com/xenolith/xenolith/hypercall"
+	"github.com/xenolith/xenolith/toolstack/backend/console"
 	"github.com/xenolith/xenolith/toolstack/dom0"
 	"github.com/xenolith/xenolith/toolstack/xenstore"
 	"github.com/xenolith/xenolith/toolstack/xlcfg"
@@ -114,7 +115,7 @@ func Run(ctx context.Context, host *domains.Host, cfgs []*xlcfg.DomainConfig, op
 		slots[i] = s
 	}
 	for _, s := range slots {
-		s.xs = xs
+		s.xs, s.log = xs, opts.Log
 		if err := s.create(reg, opts.Log); err != nil {
 			for _, o := range slots {
 				if o.d != nil {
@@ -161,6 +162,9 @@ type slot struct {
 	rebootExits bool
 	d           *domains.Domain
 	xs          *xenstore.Server
+	cons        *console.Backend
+	consDone    chan struct{} // closed when the console copier has written everything
+	log         *slog.Logger
 }
 
 func (s *slot) create(reg *domains.Registry, log *slog.Logger) error {
@@ -181,12 +185,48 @@ func (s *slot) create(reg *domains.Registry, log *slog.Logger) error {
 		return fmt.Errorf("domain %s: xenstore: %w", s.cfg.Name, err)
 	}
 	s.d, s.res.DomID = d, d.ID
+	if err := s.startConsole(reg); err != nil {
+		s.destroy()
+		return fmt.Errorf("domain %s: console: %w", s.cfg.Name, err)
+	}
 	return nil
 }
 
-// destroy destroys the slot's domain and tells xenstored it is gone
-// (its nodes go, @releaseDomain fires).
+// startConsole serves the domain's console ring and copies its output to
+// the run's console writer, alongside what the guest writes with
+// console_io.
+func (s *slot) startConsole(reg *domains.Registry) error {
+	ring, err := dom0.ConnectConsole(reg, s.d.ID)
+	if err != nil {
+		return err
+	}
+	be, err := console.New(console.Config{Domid: s.d.ID, Name: s.cfg.Name, Ring: ring, Log: s.log})
+	if err != nil {
+		ring.Close()
+		return err
+	}
+	hist, out, cancel := be.Subscribe()
+	s.cons, s.consDone = be, make(chan struct{})
+	go func() {
+		defer close(s.consDone)
+		defer cancel()
+		s.fb.Write(hist)
+		for b := range out {
+			s.fb.Write(b)
+		}
+	}()
+	return nil
+}
+
+// destroy stops the slot's console after reading what is left in its
+// ring, destroys the domain and tells xenstored it is gone (its nodes go,
+// @releaseDomain fires).
 func (s *slot) destroy() {
+	if s.cons != nil {
+		s.cons.Close()
+		<-s.consDone
+		s.cons = nil
+	}
 	s.d.Destroy()
 	s.xs.DomainDied(s.d.ID)
 }
