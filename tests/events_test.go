@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bufio"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -63,32 +64,50 @@ func num(s string) float64 {
 }
 
 // TestTimerGuest: VIRQ_TIMER at 100 Hz for 2 s gives 200 ticks (±10%), and
-// the guest's pvclock elapsed time matches the host's (±5%).
+// the guest's pvclock elapsed time matches the host's (±5%). The host
+// times the guest's start and done console lines, so a loaded host can
+// delay one of them; a second attempt absorbs such a hiccup, and every
+// attempt checks both bounds.
 func TestTimerGuest(t *testing.T) {
 	kvmtest.Require(t)
 	guest(t, "timer")
+	var problems []string
+	for attempt := 1; attempt <= 2; attempt++ {
+		p := timerAttempt(t)
+		if p == "" {
+			return
+		}
+		problems = append(problems, fmt.Sprintf("attempt %d: %s", attempt, p))
+	}
+	t.Error(strings.Join(problems, "\n"))
+}
+
+// timerAttempt runs the timer guest once and describes what is out of
+// bounds ("" if nothing).
+func timerAttempt(t *testing.T) string {
 	lines, stderr, status := runStamped(t, "run", filepath.Join(repo, "examples/timer.cfg"))
 	if status != 0 {
 		t.Fatalf("status %d\n%s", status, stderr)
 	}
-	start, sm := find(t, lines, `^timer: start system_time (\d+) wallclock (\d+)\.(\d{9})$`)
+	start, _ := find(t, lines, `^timer: start system_time (\d+) wallclock (\d+)\.(\d{9})$`)
 	done, dm := find(t, lines, `^timer: done ticks (\d+) elapsed_ns (\d+) wallclock (\d+)\.(\d{9})$`)
 	ticks, guestNs := num(dm[1]), num(dm[2])
-	if ticks < 180 || ticks > 220 {
-		t.Errorf("%v ticks, want 200 ± 10%%", ticks)
-	}
 	hostNs := float64(done.at.Sub(start.at).Nanoseconds())
+	t.Logf("ticks %v, guest %.3f s, host %.3f s", ticks, guestNs/1e9, hostNs/1e9)
+	var bad []string
+	if ticks < 180 || ticks > 220 {
+		bad = append(bad, fmt.Sprintf("%v ticks, want 200 ± 10%%", ticks))
+	}
 	if ratio := guestNs / hostNs; ratio < 0.95 || ratio > 1.05 {
-		t.Errorf("guest measured %.0f ns, host %.0f ns (ratio %.3f, want 1 ± 5%%)", guestNs, hostNs, ratio)
+		bad = append(bad, fmt.Sprintf("guest measured %.0f ns, host %.0f ns (ratio %.3f, want 1 ± 5%%)", guestNs, hostNs, ratio))
 	}
 	// The wallclock the guest computes (shared_info wc + system time) is
 	// the host's wall time to within a second.
 	wall := time.Unix(int64(num(dm[3])), int64(num(dm[4])))
 	if d := done.at.Sub(wall); d < -time.Second || d > time.Second {
-		t.Errorf("guest wallclock %v, host %v", wall, done.at)
+		bad = append(bad, fmt.Sprintf("guest wallclock %v, host %v", wall, done.at))
 	}
-	_ = sm
-	t.Logf("ticks %v, guest %.3f s, host %.3f s", ticks, guestNs/1e9, hostNs/1e9)
+	return strings.Join(bad, "; ")
 }
 
 // TestPingPong: 10,000 interdomain round trips between two domains of one
