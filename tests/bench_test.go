@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -194,6 +195,31 @@ func BenchmarkGrantsAndXenstore(b *testing.B) {
 		b.ReportMetric(num(xm[1])/(num(xm[2])/1e9), "ring-xs-writes/s")
 		b.ReportMetric(num(xm[3])/(num(xm[4])/1e9), "ring-xs-reads/s")
 		b.ReportMetric(domainExits(b, errs, "xsbench")/float64(n), "exits/ring-xs-op")
+		b.ReportMetric(0, "ns/op")
+	}
+}
+
+// BenchmarkConsole measures guest console output through the PV console
+// ring (xencons, served by the console back end) beside console_io
+// hypercalls, in one run: KiB/s as the guest times it (the ring until the
+// back end has read the last byte) and exits per KiB.
+//
+//	go test -run XXX -bench Console -benchtime 1x ./tests/
+func BenchmarkConsole(b *testing.B) {
+	kvmtest.Require(b)
+	const n = 256 << 10
+	dir := b.TempDir()
+	for b.Loop() {
+		for _, via := range []string{"ring", "io"} {
+			out, errs := runForStats(b, guestCfg(b, dir, "spam"+via, "conspam", fmt.Sprintf("bytes=%d via=%s", n, via)))
+			m := regexp.MustCompile(`conspam: wrote (\d+) bytes via \w+ in (\d+) ns`).FindStringSubmatch(out)
+			if m == nil || !strings.HasPrefix(out, "conspam 00000000 ") {
+				b.Fatalf("conspam via %s output: %.200s\n%s", via, out, errs)
+			}
+			kib := num(m[1]) / 1024
+			b.ReportMetric(kib/(num(m[2])/1e9), via+"-KiB/s")
+			b.ReportMetric(domainExits(b, errs, "spam"+via)/kib, via+"-exits/KiB")
+		}
 		b.ReportMetric(0, "ns/op")
 	}
 }
