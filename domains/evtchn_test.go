@@ -355,3 +355,28 @@ func TestTimeScale(t *testing.T) {
 		}
 	}
 }
+
+// TestBlockWakesOnlyForDeliverableUpcalls: a pending upcall wakes a
+// blocked vCPU only if the guest registered a vector to take it with (Xen's
+// hvm_local_events_need_delivery); otherwise an idle guest that never set
+// up events would spin on HLT.
+func TestBlockWakesOnlyForDeliverableUpcalls(t *testing.T) {
+	r := newTestRegistry(t)
+	d := testDomain(t, r, 1, 0)
+	p, _ := d.EvtchnBindIPI(0)
+	d.EvtchnSend(p)
+	if !d.vcpus[0].upcallPending() {
+		t.Fatal("no upcall pending")
+	}
+	start := time.Now()
+	d.vcpus[0].block(start.Add(30*time.Millisecond), nil, true)
+	if el := time.Since(start); el < 25*time.Millisecond {
+		t.Errorf("block returned after %v with no callback registered", el)
+	}
+	d.SetCallbackVia(2<<56 | 0xF3)
+	start = time.Now()
+	d.vcpus[0].block(start.Add(5*time.Second), nil, true)
+	if el := time.Since(start); el > time.Second {
+		t.Errorf("block waited %v with a deliverable upcall", el)
+	}
+}

@@ -186,9 +186,11 @@ func (v *vcpu) notify() {
 	}
 }
 
-// block sleeps until v has an upcall pending (if upcallWakes), until
-// deadline (zero: none), until ready reports true, or until the domain
-// stops running. Runs on v's thread.
+// block sleeps until v has an upcall it can take (if upcallWakes: the
+// flag is set and a callback vector is registered, as Xen's
+// hvm_local_events_need_delivery requires), until deadline (zero: none),
+// until ready reports true, or until the domain stops running. Runs on
+// v's thread.
 func (v *vcpu) block(deadline time.Time, ready func() bool, upcallWakes bool) {
 	var timeout <-chan time.Time
 	if !deadline.IsZero() {
@@ -197,7 +199,7 @@ func (v *vcpu) block(deadline time.Time, ready func() bool, upcallWakes bool) {
 		timeout = t.C
 	}
 	for {
-		if upcallWakes && v.upcallPending() || (ready != nil && ready()) || !v.d.isRunning() {
+		if upcallWakes && v.upcallDeliverable() || (ready != nil && ready()) || !v.d.isRunning() {
 			return
 		}
 		select {
@@ -241,6 +243,12 @@ func (v *vcpu) Poll(ports []uint32, timeoutNs uint64) error {
 	v.block(deadline, anyPending, v.regs.RFLAGS&rflagsIF != 0)
 	v.timeStale.Store(true)
 	return nil
+}
+
+// upcallDeliverable reports whether v has an upcall pending and a vector
+// to deliver it with (per-vCPU or the domain's callback).
+func (v *vcpu) upcallDeliverable() bool {
+	return (v.upcallVector.Load() != 0 || v.d.callback.Load() != 0) && v.upcallPending()
 }
 
 // rflagsIF is RFLAGS.IF.
