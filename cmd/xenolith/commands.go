@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/xenolith/xenolith/toolstack/api"
 )
 
 // Exit statuses of xenolith commands. `run` maps how the guest ended to a
@@ -76,6 +78,23 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(
 		newRunCommand(g, stdout, stderr),
 		newXenstoredCommand(g, stdout, stderr),
+		newDaemonCommand(g, stdout, stderr),
+		// xl's commands, talking to the daemon (toolstack/api).
+		newCreateCommand(stdout, stderr),
+		newListCommand(stdout),
+		newConsoleCommand(stdout, stderr),
+		newDestroyCommand(),
+		newShutdownCommand(api.ReasonPoweroff, stderr),
+		newShutdownCommand(api.ReasonReboot, stderr),
+		newPauseCommand(false),
+		newPauseCommand(true),
+		newRenameCommand(),
+		newDomidCommand(stdout),
+		newDomnameCommand(stdout),
+		newUptimeCommand(stdout),
+		newInfoCommand(stdout),
+		newDmesgCommand(stdout),
+		newVCPUListCommand(stdout),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%v (see %s --help)", err, strings.TrimSpace(c.CommandPath()))
