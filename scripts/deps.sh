@@ -5,7 +5,7 @@
 # modules. Idempotent: packages already installed are not reinstalled.
 set -euo pipefail
 
-packages=(gcc make binutils libc6-dev linux-libc-dev libxen-dev xenstore-utils)
+packages=(gcc make binutils libc6-dev linux-libc-dev libxen-dev xenstore-utils tmux)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -223,3 +223,39 @@ func BenchmarkConsole(b *testing.B) {
 		b.ReportMetric(0, "ns/op")
 	}
 }
+
+// BenchmarkCreateFirstByte measures `xenolith create -c examples/hello.cfg`
+// against a running daemon as a user sees it: from starting the command to
+// the guest's first console byte on its stdout, median over the runs.
+//
+//	go test -run XXX -bench CreateFirstByte -benchtime 5x ./tests/
+func BenchmarkCreateFirstByte(b *testing.B) {
+	kvmtest.Require(b)
+	guest(b, "hello")
+	sock, _ := startDaemon(b)
+	var firstByte []time.Duration
+	for b.Loop() {
+		cmd := exec.Command(xenolith, "create", "-c", filepath.Join(repo, "examples/hello.cfg"), "--socket", sock)
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		one := make([]byte, 1)
+		if _, err := io.ReadFull(out, one); err != nil {
+			b.Fatalf("no console output: %v\n%s", err, errb.String())
+		}
+		firstByte = append(firstByte, time.Since(start))
+		io.Copy(io.Discard, out)
+		if err := cmd.Wait(); err != nil {
+			b.Fatalf("create -c: %v\n%s", err, errb.String())
+		}
+	}
+	b.ReportMetric(median(firstByte), "ms-create-to-first-byte(median)")
+	b.ReportMetric(0, "ns/op")
+}
