@@ -21,7 +21,10 @@ type Config struct {
 	MemoryMiB uint64
 	VCPUs     int
 	Kernel    []byte // PVH kernel image (ELF with XEN_ELFNOTE_PHYS32_ENTRY)
-	Cmdline   string
+	// Ramdisk, if not empty, is loaded page-aligned after the kernel and
+	// passed as the first PVH module (Linux's initrd).
+	Ramdisk []byte
+	Cmdline string
 	// MaxPorts is the highest event-channel port (0: DefaultMaxPorts).
 	MaxPorts uint32
 	// MaxGrantFrames bounds the grant table (0: DefaultMaxGrantFrames).
@@ -188,7 +191,21 @@ func (d *Domain) buildVM(sys *hypervisor.System, k *Kernel) error {
 			return fmt.Errorf("load segment at %#x: %w", s.Paddr, err)
 		}
 	}
-	if err := d.writeStartInfo(); err != nil {
+	var module *hypercall.HvmModlistEntry
+	if len(d.cfg.Ramdisk) > 0 {
+		_, end := k.Extent()
+		at := (end + PageSize - 1) &^ (PageSize - 1)
+		size := uint64(len(d.cfg.Ramdisk))
+		if at > d.ramBytes || size > d.ramBytes-at {
+			return fmt.Errorf("%w: the ramdisk (%d KiB) does not fit in memory after the kernel (which ends at %d KiB of %d MiB): raise memory",
+				ErrBadConfig, size>>10, at>>10, d.ramBytes>>20)
+		}
+		if err := vm.Mem.WriteAt(d.cfg.Ramdisk, at); err != nil {
+			return err
+		}
+		module = &hypercall.HvmModlistEntry{Paddr: at, Size: size}
+	}
+	if err := d.writeStartInfo(module); err != nil {
 		return err
 	}
 	if err := d.setupStore(); err != nil {
@@ -249,9 +266,10 @@ func (d *Domain) StorePort() (port uint32, gfn uint64) {
 	return uint32(d.params[hypercall.HvmParamStoreEvtchn]), d.params[hypercall.HvmParamStorePfn]
 }
 
-// writeStartInfo writes hvm_start_info, the memory map and the command
-// line into the special pages (the PVH boot protocol, start_info.h).
-func (d *Domain) writeStartInfo() error {
+// writeStartInfo writes hvm_start_info, the memory map, the module list
+// (module: the ramdisk, or nil) and the command line into the special
+// pages (the PVH boot protocol, start_info.h).
+func (d *Domain) writeStartInfo(module *hypercall.HvmModlistEntry) error {
 	var mm []byte
 	for _, e := range d.memmap {
 		mm, _ = hypercall.Append(mm, &hypercall.HvmMemmapTableEntry{Addr: e.Addr, Size: e.Size, Type: e.Type})
@@ -270,6 +288,13 @@ func (d *Domain) writeStartInfo() error {
 			return err
 		}
 		si.CmdlinePaddr = CmdlineGPA
+	}
+	if module != nil {
+		b, _ := hypercall.Append(nil, module)
+		if err := d.mem.WriteAt(b, ModlistGPA); err != nil {
+			return err
+		}
+		si.NrModules, si.ModlistPaddr = 1, ModlistGPA
 	}
 	b, err := hypercall.Append(nil, &si)
 	if err != nil {

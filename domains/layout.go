@@ -21,6 +21,9 @@ const (
 	// StartInfoGPA holds hvm_start_info (56 bytes), followed at
 	// MemmapGPA by the hvm_memmap_table_entry array.
 	StartInfoGPA = SpecialBase
+	// ModlistGPA holds the hvm_modlist_entry array (one entry: the
+	// ramdisk), right after hvm_start_info.
+	ModlistGPA = SpecialBase + 0x40
 	// MemmapGPA is the gpa of the memory map array (at most MaxMemmapEntries).
 	MemmapGPA = SpecialBase + 0x100
 	// MaxMemmapEntries bounds the memory map so it stays in its page.

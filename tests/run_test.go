@@ -238,3 +238,26 @@ func TestRunErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestRunRamdisk: the ramdisk is loaded after the kernel and passed as PVH
+// module 0; one that does not fit is refused with how to fix it.
+func TestRunRamdisk(t *testing.T) {
+	kvmtest.Require(t)
+	guest(t, "hello")
+	img := filepath.Join(t.TempDir(), "initrd.img")
+	if err := os.WriteFile(img, []byte("initrd-bytes: 0123456789"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "run", filepath.Join(repo, "examples/hello.cfg"), fmt.Sprintf("ramdisk=%q", img))
+	if r.status != 0 || !regexp.MustCompile(`hello: module 0 at 0x[0-9a-f]+000 size 24 starts "initrd-bytes: 01"`).MatchString(r.stdout) {
+		t.Errorf("status %d\n%s%s", r.status, r.stdout, r.stderr)
+	}
+	big := filepath.Join(t.TempDir(), "big.img")
+	if err := os.WriteFile(big, make([]byte, 40<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, "run", filepath.Join(repo, "examples/hello.cfg"), fmt.Sprintf("ramdisk=%q", big))
+	if r.status != 1 || !strings.Contains(r.stderr, "the ramdisk (40960 KiB) does not fit in memory after the kernel") || !strings.Contains(r.stderr, "raise memory") {
+		t.Errorf("oversized ramdisk: status %d stderr %q", r.status, r.stderr)
+	}
+}

@@ -2,10 +2,8 @@ package daemon
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -28,7 +26,7 @@ func (d *Daemon) Create(ctx context.Context, req api.CreateRequest) (api.CreateR
 	}
 	uuid := cfg.UUID
 	if !cfg.HasUUID {
-		if uuid, err = newUUID(); err != nil {
+		if uuid, err = dom0.NewUUID(); err != nil {
 			return api.CreateResponse{}, err
 		}
 	}
@@ -177,9 +175,15 @@ func (d *Daemon) build(sp spec, prev *record, paused bool) (*record, error) {
 // console. On error nothing is left behind.
 func (d *Daemon) buildDomain(rec *record) (*domains.Domain, error) {
 	cfg := rec.spec.cfg
-	image, err := readKernel(cfg.KernelPath())
+	image, err := dom0.ReadImage(cfg.KernelPath(), "kernel")
 	if err != nil {
 		return nil, api.BadRequest("config", "%s: key \"kernel\": %v", rec.spec.kernelAt, err)
+	}
+	var ramdisk []byte
+	if cfg.Ramdisk != "" {
+		if ramdisk, err = dom0.ReadImage(cfg.RamdiskPath(), "ramdisk"); err != nil {
+			return nil, api.BadRequest("config", "key \"ramdisk\": %v", err)
+		}
 	}
 	log := d.log.With("domain", cfg.Name)
 	var logPath string
@@ -191,7 +195,7 @@ func (d *Daemon) buildDomain(rec *record) (*domains.Domain, error) {
 	h := newHub(0, logPath, d.opts.ConsoleHistoryBytes, log)
 	dom, err := d.reg.Create(domains.Config{
 		Name: cfg.Name, UUID: rec.spec.uuid, MemoryMiB: cfg.MemoryMiB, VCPUs: cfg.VCPUs,
-		Kernel: image, Cmdline: cfg.Cmdline, Console: h, Log: d.log,
+		Kernel: image, Ramdisk: ramdisk, Cmdline: cfg.Cmdline, Console: h, Log: d.log,
 	})
 	if err != nil {
 		h.close()
@@ -232,33 +236,6 @@ func isUserError(err error) bool {
 	return false
 }
 
-// readKernel reads a kernel image, refusing anything but a regular file
-// and anything larger than the parser accepts before reading it all.
-func readKernel(path string) ([]byte, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("%w: fix the kernel key (relative paths are relative to the config file)", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file: point the kernel key at a PVH kernel image", path)
-	}
-	if fi.Size() > domains.MaxKernelImageBytes {
-		return nil, fmt.Errorf("%s: %d bytes, more than the %d MiB limit", path, fi.Size(), domains.MaxKernelImageBytes>>20)
-	}
-	return os.ReadFile(path)
-}
-
-// newUUID returns a random (version 4) domain handle, as xl makes one
-// when the config has no uuid.
-func newUUID() ([16]byte, error) {
-	var u [16]byte
-	if _, err := rand.Read(u[:]); err != nil {
-		return u, fmt.Errorf("domain uuid: %w", err)
-	}
-	u[6] = u[6]&0x0F | 0x40
-	u[8] = u[8]&0x3F | 0x80
-	return u, nil
-}
 
 // checkName applies xl.cfg's rules for name (xlcfg's decoder): 1 to
 // xlcfg.MaxNameLen bytes of UTF-8, no '/' or control characters, not all

@@ -7,6 +7,7 @@ import (
 
 	"github.com/xenolith/xenolith/domains"
 	"github.com/xenolith/xenolith/hypercall"
+	"github.com/xenolith/xenolith/toolstack/dom0"
 	"github.com/xenolith/xenolith/toolstack/xlcfg"
 )
 
@@ -172,7 +173,7 @@ func (d *Daemon) restart(r *record, rename bool) {
 // renameRestart keeps r under a new name and uuid and starts a new domain
 // under its old name.
 func (d *Daemon) renameRestart(r *record, sp spec) {
-	uuid, err := newUUID()
+	uuid, err := dom0.NewUUID()
 	if err != nil {
 		d.log.Error("rename-restart", "domain", r.name, "err", err)
 		d.destroyEnded(r)

@@ -7,12 +7,10 @@ package runner
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"sync"
 	"time"
 
@@ -100,9 +98,15 @@ func Run(ctx context.Context, host *domains.Host, cfgs []*xlcfg.DomainConfig, op
 	var consoleMu sync.Mutex
 	slots := make([]*slot, len(cfgs))
 	for i, cfg := range cfgs {
-		image, err := readKernel(cfg.KernelPath())
+		image, err := dom0.ReadImage(cfg.KernelPath(), "kernel")
 		if err != nil {
-			return nil, fmt.Errorf("domain %s: %w", cfg.Name, err)
+			return nil, fmt.Errorf("domain %s: kernel: %w", cfg.Name, err)
+		}
+		var ramdisk []byte
+		if cfg.Ramdisk != "" {
+			if ramdisk, err = dom0.ReadImage(cfg.RamdiskPath(), "ramdisk"); err != nil {
+				return nil, fmt.Errorf("domain %s: ramdisk: %w", cfg.Name, err)
+			}
 		}
 		var w io.Writer = opts.Console
 		if len(cfgs) > 1 {
@@ -110,7 +114,7 @@ func Run(ctx context.Context, host *domains.Host, cfgs []*xlcfg.DomainConfig, op
 		} else {
 			w = &lockedWriter{w: opts.Console, mu: &consoleMu}
 		}
-		s := &slot{cfg: cfg, image: image, fb: &firstByte{w: w, start: start}, res: &Result{Name: cfg.Name}}
+		s := &slot{cfg: cfg, image: image, ramdisk: ramdisk, fb: &firstByte{w: w, start: start}, res: &Result{Name: cfg.Name}}
 		s.rebootExits = i < len(opts.RebootExits) && opts.RebootExits[i]
 		slots[i] = s
 	}
@@ -157,6 +161,7 @@ func Run(ctx context.Context, host *domains.Host, cfgs []*xlcfg.DomainConfig, op
 type slot struct {
 	cfg         *xlcfg.DomainConfig
 	image       []byte
+	ramdisk     []byte
 	fb          *firstByte
 	res         *Result
 	rebootExits bool
@@ -168,13 +173,16 @@ type slot struct {
 }
 
 func (s *slot) create(reg *domains.Registry, log *slog.Logger) error {
-	uuid, err := newUUID()
-	if err != nil {
-		return err
+	uuid := s.cfg.UUID
+	if !s.cfg.HasUUID {
+		var err error
+		if uuid, err = dom0.NewUUID(); err != nil {
+			return err
+		}
 	}
 	d, err := reg.Create(domains.Config{
 		Name: s.cfg.Name, UUID: uuid, MemoryMiB: s.cfg.MemoryMiB, VCPUs: s.cfg.VCPUs,
-		Kernel: s.image, Cmdline: s.cfg.Cmdline, Console: s.fb, Log: log,
+		Kernel: s.image, Ramdisk: s.ramdisk, Cmdline: s.cfg.Cmdline, Console: s.fb, Log: log,
 	})
 	if err != nil {
 		return err
@@ -391,30 +399,3 @@ func CheckConfig(cfg *xlcfg.DomainConfig) error {
 	return nil
 }
 
-// readKernel reads a kernel image, refusing anything but a regular file
-// and anything larger than the parser accepts before reading it all.
-func readKernel(path string) ([]byte, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("kernel: %w: fix the kernel key (relative paths are relative to the config file)", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("kernel %s: not a regular file: point the kernel key at a PVH kernel image", path)
-	}
-	if fi.Size() > domains.MaxKernelImageBytes {
-		return nil, fmt.Errorf("kernel %s: %d bytes, more than the %d MiB limit", path, fi.Size(), domains.MaxKernelImageBytes>>20)
-	}
-	return os.ReadFile(path)
-}
-
-// newUUID returns a random (version 4) domain handle, as xl makes one when
-// the config has no uuid.
-func newUUID() ([16]byte, error) {
-	var u [16]byte
-	if _, err := rand.Read(u[:]); err != nil {
-		return u, fmt.Errorf("domain uuid: %w", err)
-	}
-	u[6] = u[6]&0x0F | 0x40
-	u[8] = u[8]&0x3F | 0x80
-	return u, nil
-}

@@ -103,6 +103,24 @@ int main(const struct hvm_start_info *si)
 	if (check_memory_map(mm, nr) < 0)
 		failed = 1;
 
+	/* Modules (the ramdisk) are listed only when there are any. */
+	if (si->version >= 1 && si->nr_modules && si->modlist_paddr) {
+		const struct hvm_modlist_entry *mod =
+			(const void *)(uintptr_t)si->modlist_paddr;
+
+		for (i = 0; i < si->nr_modules; i++) {
+			const char *p = (const void *)(uintptr_t)mod[i].paddr;
+			char head[17];
+			unsigned int k;
+
+			for (k = 0; k < 16 && k < mod[i].size; k++)
+				head[k] = p[k] >= 0x20 && p[k] < 0x7f ? p[k] : '.';
+			head[k] = '\0';
+			printk("hello: module %u at 0x%lx size %lu starts \"%s\"\n", i,
+			       (unsigned long)mod[i].paddr, (unsigned long)mod[i].size, head);
+		}
+	}
+
 	r = hypercall_raw(UNASSIGNED_HYPERCALL, 0, 0, 0, 0, 0);
 	printk("hello: unknown hypercall %d returned %ld (%s)\n",
 	       UNASSIGNED_HYPERCALL, r, r == -XEN_ENOSYS ? "ok" : "FAIL");
