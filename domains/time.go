@@ -192,6 +192,8 @@ func (v *vcpu) notify() {
 // until ready reports true, or until the domain stops running. Runs on
 // v's thread.
 func (v *vcpu) block(deadline time.Time, ready func() bool, upcallWakes bool) {
+	v.blocked.Store(true)
+	defer v.blocked.Store(false)
 	var timeout <-chan time.Time
 	if !deadline.IsZero() {
 		t := time.NewTimer(time.Until(deadline))

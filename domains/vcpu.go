@@ -77,6 +77,7 @@ type vcpu struct {
 	ownVCPUInfo  atomic.Bool   // registered with VCPUOP_register_vcpu_info
 	upcallVector atomic.Uint32 // HVMOP_set_evtchn_upcall_vector, 0 = none
 	timeStale    atomic.Bool   // pvclock wants a refresh before entry
+	blocked      atomic.Bool   // in SCHEDOP_block/poll or HLT
 	polling      atomic.Pointer[[]uint32]
 	wake         chan struct{}
 	timers       timers
@@ -616,3 +617,32 @@ func (v *vcpu) UnmapGrantRef(h uint32, hostAddr uint64) int16 { return v.d.Unmap
 func (v *vcpu) GrantCopy(op *hypercall.GnttabCopy) int16      { return v.d.GrantCopy(op) }
 func (v *vcpu) MapGrantFrame(idx, gfn uint64) error           { return v.d.MapGrantFrame(idx, gfn) }
 func (v *vcpu) StillRunning() bool                            { return v.d.isRunning() }
+
+// VCPUStat is one vCPU as the toolstack lists it.
+type VCPUStat struct {
+	Online  bool
+	Blocked bool          // waiting for an event (SCHEDOP_block/poll, HLT)
+	CPU     int           // host CPU it last ran on, -1 if unknown
+	Time    time.Duration // host CPU time spent running it
+}
+
+// VCPUStats describes every vCPU of d.
+func (d *Domain) VCPUStats() []VCPUStat {
+	out := make([]VCPUStat, len(d.vcpus))
+	for i, v := range d.vcpus {
+		out[i] = VCPUStat{Online: d.VCPUIsUp(uint32(i)), Blocked: v.blocked.Load(), CPU: -1}
+		if v.hv != nil {
+			out[i].CPU, out[i].Time = v.hv.LastCPU(), v.hv.CPUTime()
+		}
+	}
+	return out
+}
+
+// CPUTime is the host CPU time spent running d's vCPUs.
+func (d *Domain) CPUTime() time.Duration {
+	var t time.Duration
+	for _, s := range d.VCPUStats() {
+		t += s.Time
+	}
+	return t
+}

@@ -4,8 +4,13 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -84,6 +89,11 @@ type VCPU struct {
 
 	tid     atomic.Int32 // OS thread in Run, 0 when not running
 	exits   [NumExitReasons]atomic.Uint64
+
+	cpuMu     sync.Mutex    // guards the CPU accounting below
+	cpuDone   time.Duration // CPU time of finished runs
+	cpuAtRun  time.Duration // the thread's CPU time when the current run started
+	cpuThread int           // the thread of the current run, 0 between runs
 	eintr   atomic.Uint64
 	running atomic.Bool
 }
@@ -208,8 +218,11 @@ func (v *VCPU) Run(h ExitHandler) error {
 	defer v.running.Store(false)
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	v.tid.Store(int32(unix.Gettid()))
+	tid := unix.Gettid()
+	v.tid.Store(int32(tid))
 	defer v.tid.Store(0)
+	v.startCPUAccounting(tid)
+	defer v.stopCPUAccounting()
 
 	le := binary.LittleEndian
 	for {
@@ -297,6 +310,77 @@ func boolByte(b bool) byte {
 		return 1
 	}
 	return 0
+}
+
+// threadCPUTime reads a thread's time on CPU (/proc schedstat, ns).
+func threadCPUTime(tid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/self/task/%d/schedstat", tid))
+	if err != nil {
+		return 0, err
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0, fmt.Errorf("hypervisor: empty schedstat for thread %d", tid)
+	}
+	ns, err := strconv.ParseInt(f[0], 10, 64)
+	return time.Duration(ns), err
+}
+
+func (v *VCPU) startCPUAccounting(tid int) {
+	t, _ := threadCPUTime(tid)
+	v.cpuMu.Lock()
+	v.cpuAtRun, v.cpuThread = t, tid
+	v.cpuMu.Unlock()
+}
+
+func (v *VCPU) stopCPUAccounting() {
+	v.cpuMu.Lock()
+	defer v.cpuMu.Unlock()
+	if t, err := threadCPUTime(v.cpuThread); err == nil && t > v.cpuAtRun {
+		v.cpuDone += t - v.cpuAtRun
+	}
+	v.cpuThread = 0
+}
+
+// CPUTime is the host CPU time the vCPU's thread has spent running it
+// (guest execution, exits and their handling).
+func (v *VCPU) CPUTime() time.Duration {
+	v.cpuMu.Lock()
+	defer v.cpuMu.Unlock()
+	total := v.cpuDone
+	if v.cpuThread != 0 {
+		if t, err := threadCPUTime(v.cpuThread); err == nil && t > v.cpuAtRun {
+			total += t - v.cpuAtRun
+		}
+	}
+	return total
+}
+
+// LastCPU is the host CPU the vCPU's thread last ran on, or -1 when it is
+// not running.
+func (v *VCPU) LastCPU() int {
+	tid := v.tid.Load()
+	if tid == 0 {
+		return -1
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/self/task/%d/stat", tid))
+	if err != nil {
+		return -1
+	}
+	// Fields after the ")" closing the command name; processor is field 39.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return -1
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 37 {
+		return -1
+	}
+	cpu, err := strconv.Atoi(f[36])
+	if err != nil {
+		return -1
+	}
+	return cpu
 }
 
 // ExitReasonName names a KVM exit reason ("IO", "HLT", ...).

@@ -65,6 +65,9 @@ func statusLocked(r *record) (flags, status, reason, detail string) {
 	switch st {
 	case domains.Running:
 		f[0], status = 'r', api.StatusRunning
+		if allBlocked(r.d) {
+			f[0], f[1] = '-', 'b' // xl: every online vCPU waits for an event
+		}
 	case domains.Paused:
 		f[2], status = 'p', api.StatusPaused
 	case domains.Shutdown, domains.Crashed:
@@ -94,8 +97,22 @@ func (d *Daemon) infoLocked(r *record) api.DomainInfo {
 		DomID: r.id, Name: r.name, UUID: dom0.UUIDString(r.uuid),
 		State: flags, Status: status, ShutdownReason: reason, CrashDetail: detail,
 		MemoryMiB: r.spec.cfg.MemoryMiB, VCPUs: onlineVCPUs(r),
-		UptimeS: time.Duration(r.d.SystemTimeNs()).Seconds(),
+		UptimeS: time.Duration(r.d.SystemTimeNs()).Seconds(), CPUTimeS: r.d.CPUTime().Seconds(),
 	}
+}
+
+// allBlocked reports whether every online vCPU of d is blocked.
+func allBlocked(d *domains.Domain) bool {
+	online := 0
+	for _, s := range d.VCPUStats() {
+		if s.Online {
+			online++
+			if !s.Blocked {
+				return false
+			}
+		}
+	}
+	return online > 0
 }
 
 func onlineVCPUs(r *record) int {
@@ -412,11 +429,11 @@ func (d *Daemon) VCPUs(ctx context.Context, ref string) (api.VCPUList, error) {
 		return api.VCPUList{}, api.Conflict("domain %s (domid %d) is dying", name, r.id)
 	}
 	out := api.VCPUList{DomID: r.id, Name: name, VCPUs: []api.VCPUInfo{}}
-	for i := range r.spec.cfg.VCPUs {
-		online := r.d.VCPUIsUp(uint32(i))
+	for i, st := range r.d.VCPUStats() {
 		out.VCPUs = append(out.VCPUs, api.VCPUInfo{
-			VCPU: i, Online: online, Running: online && status == api.StatusRunning,
-			Paused: status == api.StatusPaused, CPU: -1, Affinity: "all", SoftAffinity: "all",
+			VCPU: i, Online: st.Online, Running: st.Online && !st.Blocked && status == api.StatusRunning,
+			Blocked: st.Online && st.Blocked, Paused: status == api.StatusPaused, CPU: st.CPU,
+			TimeS: st.Time.Seconds(), Affinity: "all", SoftAffinity: "all",
 		})
 	}
 	return out, nil
