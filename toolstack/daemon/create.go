@@ -236,7 +236,6 @@ func isUserError(err error) bool {
 	return false
 }
 
-
 // checkName applies xl.cfg's rules for name (xlcfg's decoder): 1 to
 // xlcfg.MaxNameLen bytes of UTF-8, no '/' or control characters, not all
 // digits (it would read as a domid), not "Domain-0".

@@ -8,19 +8,12 @@ import (
 	"github.com/xenolith/xenolith/toolstack/xenstore"
 )
 
-// storeRing is a guest's xenstore ring as xenstored sees it: the page
-// through dom0's mapping of reserved grant ref 1 (what C xenstored maps
-// with xengnttab) and a dom0 port bound to the guest's store port.
-type storeRing struct {
-	dom0  *domains.Domain
-	page  *domains.GrantMapping
-	port  uint32
-	kicks chan struct{}
-}
+var _ xenstore.Ring = (*sharedRing)(nil)
 
-// ConnectStore maps domid's xenstore page and binds its store port. The
-// domain must have been built (its store page, port and grant are set up
-// by the builder); port must be the guest's store port.
+// ConnectStore maps domid's xenstore page (reserved grant ref 1, what C
+// xenstored maps with xengnttab) and binds its store port. The domain
+// must have been built (its store page, port and grant are set up by the
+// builder); port must be the guest's store port.
 func ConnectStore(reg *domains.Registry, domid uint16, port uint32) (xenstore.Ring, error) {
 	d, ok := reg.Lookup(domid)
 	if !ok || d == nil {
@@ -29,36 +22,7 @@ func ConnectStore(reg *domains.Registry, domid uint16, port uint32) (xenstore.Ri
 	if want, _ := d.StorePort(); port != want {
 		return nil, fmt.Errorf("dom0: domain %d's store port is %d, not %d", domid, want, port)
 	}
-	dom0 := reg.Dom0()
-	page, err := dom0.MapGrant(domid, hypercall.GnttabReservedXenstore, false)
-	if err != nil {
-		return nil, fmt.Errorf("dom0: map xenstore page of domain %d: %w", domid, err)
-	}
-	local, err := dom0.EvtchnBindInterdomain(domid, port)
-	if err != nil {
-		page.Unmap()
-		return nil, fmt.Errorf("dom0: bind store port %d of domain %d: %w", port, domid, err)
-	}
-	r := &storeRing{dom0: dom0, page: page, port: local, kicks: make(chan struct{}, 1)}
-	if err := dom0.Dom0Handle(local, func(uint32) {
-		select {
-		case r.kicks <- struct{}{}:
-		default:
-		}
-	}); err != nil {
-		r.Close()
-		return nil, err
-	}
-	return r, nil
-}
-
-func (r *storeRing) Page() []byte           { return r.page.Bytes() }
-func (r *storeRing) Notify() error          { return r.dom0.EvtchnSend(r.port) }
-func (r *storeRing) Kicks() <-chan struct{} { return r.kicks }
-func (r *storeRing) Close() error {
-	r.dom0.EvtchnClose(r.port)
-	r.page.Unmap()
-	return nil
+	return connectRing(reg, domid, hypercall.GnttabReservedXenstore, port, "xenstore")
 }
 
 // StoreConnector is a xenstore.Connector over reg, for INTRODUCE messages

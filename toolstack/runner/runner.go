@@ -398,4 +398,3 @@ func CheckConfig(cfg *xlcfg.DomainConfig) error {
 	}
 	return nil
 }
-
