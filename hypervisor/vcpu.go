@@ -87,15 +87,15 @@ type VCPU struct {
 	fd  int
 	run []byte // kvm_run, shared with KVM
 
-	tid     atomic.Int32 // OS thread in Run, 0 when not running
-	exits   [NumExitReasons]atomic.Uint64
+	tid   atomic.Int32 // OS thread in Run, 0 when not running
+	exits [NumExitReasons]atomic.Uint64
 
 	cpuMu     sync.Mutex    // guards the CPU accounting below
 	cpuDone   time.Duration // CPU time of finished runs
 	cpuAtRun  time.Duration // the thread's CPU time when the current run started
 	cpuThread int           // the thread of the current run, 0 between runs
-	eintr   atomic.Uint64
-	running atomic.Bool
+	eintr     atomic.Uint64
+	running   atomic.Bool
 }
 
 // NewVCPU creates vCPU id and maps its kvm_run structure.
