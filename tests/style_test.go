@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"bytes"
+	"go/format"
 	"go/parser"
 	"go/token"
 	"io/fs"
@@ -111,6 +113,25 @@ func TestImportDirection(t *testing.T) {
 					t.Errorf("%s (layer %s) imports %s: layer %s must not depend on %s", rel, layer, path, layer, b)
 				}
 			}
+		}
+	}
+}
+
+// TestGofmt: every Go file is gofmt-formatted.
+func TestGofmt(t *testing.T) {
+	for _, p := range goFiles(t) {
+		src, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := format.Source(src)
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			continue
+		}
+		if !bytes.Equal(out, src) {
+			rel, _ := filepath.Rel(repo, p)
+			t.Errorf("%s is not gofmt-formatted: run gofmt -w %s", rel, rel)
 		}
 	}
 }
