@@ -13,6 +13,7 @@
 
 #include <arch.h>
 #include <hypercall.h>
+#include <guestlib/blkfront.h>
 #include <guestlib/cmdline.h>
 #include <guestlib/console.h>
 #include <guestlib/control.h>
