@@ -146,7 +146,17 @@ func (f *fakeCaller) MapSharedInfo(gfn uint64) error {
 
 func (f *fakeCaller) GrantSetupTable(dom uint16, nr uint32) ([]uint64, int16) {
 	f.rec(fmt.Sprintf("setup_table %d %d", dom, nr))
-	return []uint64{0x100, ^uint64(0)}[:nr], 0
+	if nr > 64 { // max_grant_frames, as the domain model enforces
+		return nil, GntstGeneralError
+	}
+	frames := make([]uint64, nr)
+	for i := range frames {
+		frames[i] = ^uint64(0)
+	}
+	if nr > 0 {
+		frames[0] = 0x100
+	}
+	return frames, 0
 }
 func (f *fakeCaller) GrantQuerySize(dom uint16) (uint32, uint32, int16) { return 1, 64, 0 }
 func (f *fakeCaller) MapGrantRef(dom uint16, ref uint32, hostAddr uint64, flags uint32) (uint32, int16) {
