@@ -168,6 +168,7 @@ type slot struct {
 	d           *domains.Domain
 	xs          *xenstore.Server
 	cons        *console.Backend
+	disks       []*dom0.Disk
 	consDone    chan struct{} // closed when the console copier has written everything
 	log         *slog.Logger
 }
@@ -196,6 +197,14 @@ func (s *slot) create(reg *domains.Registry, log *slog.Logger) error {
 	if err := s.startConsole(reg); err != nil {
 		s.destroy()
 		return fmt.Errorf("domain %s: console: %w", s.cfg.Name, err)
+	}
+	for _, spec := range s.cfg.Disks {
+		disk, err := dom0.AttachDisk(s.xs, reg, d, spec, s.cfg.DiskPath(spec), s.log.With("domid", d.ID, "vdev", spec.VDev))
+		if err != nil {
+			s.destroy()
+			return fmt.Errorf("domain %s: %w (see the disk key, line %d)", s.cfg.Name, err, spec.Line)
+		}
+		s.disks = append(s.disks, disk)
 	}
 	return nil
 }
@@ -230,6 +239,10 @@ func (s *slot) startConsole(reg *domains.Registry) error {
 // ring, destroys the domain and tells xenstored it is gone (its nodes go,
 // @releaseDomain fires).
 func (s *slot) destroy() {
+	for _, disk := range s.disks {
+		disk.Close()
+	}
+	s.disks = nil
 	if s.cons != nil {
 		s.cons.Close()
 		<-s.consDone
