@@ -11,20 +11,9 @@ import (
 	"sync"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/xenolith/xenolith/hypercall"
 )
-
-// alignedPage returns a 4096-byte, 4096-aligned page.
-func alignedPage() []byte {
-	b := make([]byte, 2*pageSize)
-	off := int(uintptr(unsafe.Pointer(&b[0])) % pageSize)
-	if off != 0 {
-		off = pageSize - off
-	}
-	return b[off : off+pageSize : off+pageSize]
-}
 
 // fakePage is a Page over a test-owned page.
 type fakePage struct {
