@@ -51,3 +51,27 @@ func TestBlockGuest(t *testing.T) {
 		t.Errorf("bytes beyond the %d MiB written changed", mib)
 	}
 }
+
+// TestBlockGuestThroughDaemon: the daemon attaches a domain's disk= images
+// the same way (create -c shows the guest's verdict).
+func TestBlockGuestThroughDaemon(t *testing.T) {
+	kvmtest.Require(t)
+	sock, _ := startDaemon(t)
+	img := filepath.Join(t.TempDir(), "disk.img")
+	if err := os.WriteFile(img, make([]byte, 16<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeCfg(t, fmt.Sprintf("type = \"pvh\"\nname = \"blk\"\nkernel = %q\nmemory = 16\ncmdline = \"devid=51712 mib=1\"\ndisk = [ %q ]\n",
+		guest(t, "blktest"), img+",raw,xvda,rw"))
+	r := xl(t, sock, "create", "-c", cfg)
+	if r.status != 0 || !strings.Contains(r.stdout, "blktest: wrote and verified 1 MiB in ") {
+		t.Fatalf("status %d\n%s%s", r.status, r.stdout, r.stderr)
+	}
+	got, err := os.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := blktestPattern(1 << 20); !bytes.Equal(got[:len(want)], want) {
+		t.Errorf("image does not hold the pattern")
+	}
+}

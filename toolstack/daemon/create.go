@@ -218,6 +218,20 @@ func (d *Daemon) buildDomain(rec *record) (*domains.Domain, error) {
 		// console (and input) is missing.
 		h.log.Warn("console back end not started", "err", err)
 	}
+	for _, spec := range cfg.Disks {
+		disk, err := dom0.AttachDisk(d.xs, d.reg, dom, spec, cfg.DiskPath(spec), log.With("domid", dom.ID, "vdev", spec.VDev))
+		if err != nil {
+			for _, k := range rec.disks {
+				k.Close()
+			}
+			rec.disks = nil
+			dom.Destroy()
+			d.xs.DomainDied(dom.ID)
+			h.close()
+			return nil, api.BadRequest("config", "line %d: key \"disk\": %v", spec.Line, err)
+		}
+		rec.disks = append(rec.disks, disk)
+	}
 	return dom, nil
 }
 

@@ -3,6 +3,7 @@ package daemon
 import (
 	"errors"
 	"fmt"
+	"github.com/xenolith/xenolith/toolstack/dom0"
 	"time"
 
 	"github.com/xenolith/xenolith/domains"
@@ -105,6 +106,7 @@ type record struct {
 	id      uint16
 	built   time.Time
 	console *hub
+	disks   []*dom0.Disk // vbds served by blkback
 
 	ended   chan struct{} // closed when the guest stopped (shut down, crashed, destroyed)
 	settled chan struct{} // closed once the on_* action is applied or the domain destroyed
