@@ -447,21 +447,11 @@ int console_getline(char *buf, size_t size, uint64_t deadline_ns)
 
 /* ---- set-up ---- */
 
-static int get_param(uint32_t index, uint64_t *value)
-{
-	struct xen_hvm_param p = { .domid = DOMID_SELF, .index = index };
-	long rc = HYPERVISOR_hvm_op(HVMOP_get_param, &p);
-
-	if (rc < 0)
-		return (int)rc;
-	*value = p.value;
-	return 0;
-}
-
 int init_console(void)
 {
 	volatile struct xencons_interface *r;
-	uint64_t pfn = 0, evtchn = 0;
+	void *page;
+	uint32_t evtchn;
 	unsigned long flags;
 	int rc;
 
@@ -471,15 +461,10 @@ int init_console(void)
 		return -XEN_ENODEV;
 	if (smp_cpu_id() != 0)
 		return -XEN_EINVAL;
-	rc = get_param(HVM_PARAM_CONSOLE_PFN, &pfn);
-	if (rc == 0)
-		rc = get_param(HVM_PARAM_CONSOLE_EVTCHN, &evtchn);
+	rc = xen_ring_params(HVM_PARAM_CONSOLE_PFN, HVM_PARAM_CONSOLE_EVTCHN, &page, &evtchn);
 	if (rc < 0)
 		return rc;
-	if (pfn == 0 || evtchn == 0 || evtchn >= GUESTLIB_NR_EVTCHN ||
-	    pfn >= (1ULL << (32 - PAGE_SHIFT)))
-		return -XEN_ENODEV; /* no console, or not below 4 GiB (unmapped) */
-	r = (volatile struct xencons_interface *)(uintptr_t)(pfn << PAGE_SHIFT);
+	r = (volatile struct xencons_interface *)page;
 	if (r->out_prod - r->out_cons > sizeof(r->out) ||
 	    r->in_prod - r->in_cons > sizeof(r->in))
 		return -XEN_EIO;

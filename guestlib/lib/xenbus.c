@@ -66,6 +66,7 @@
 
 #include <arch.h>
 #include <guestlib/events.h>
+#include <guestlib/xen.h>
 #include <guestlib/hypervisor.h>
 #include <guestlib/smp.h>
 #include <guestlib/spinlock.h>
@@ -388,20 +389,10 @@ static struct iov str_iov(const char *s)
 
 /* ---- set-up ---- */
 
-static int get_param(uint32_t index, uint64_t *value)
-{
-	struct xen_hvm_param p = { .domid = DOMID_SELF, .index = index };
-	long rc = HYPERVISOR_hvm_op(HVMOP_get_param, &p);
-
-	if (rc < 0)
-		return (int)rc;
-	*value = p.value;
-	return 0;
-}
-
 int init_xenbus(void)
 {
-	uint64_t pfn = 0, evtchn = 0;
+	void *page;
+	uint32_t evtchn;
 	unsigned long flags;
 	int rc;
 
@@ -411,17 +402,12 @@ int init_xenbus(void)
 		return -XEN_ENODEV;
 	if (smp_cpu_id() != 0)
 		return -XEN_EINVAL;
-	rc = get_param(HVM_PARAM_STORE_PFN, &pfn);
-	if (rc == 0)
-		rc = get_param(HVM_PARAM_STORE_EVTCHN, &evtchn);
+	rc = xen_ring_params(HVM_PARAM_STORE_PFN, HVM_PARAM_STORE_EVTCHN, &page, &evtchn);
 	if (rc < 0)
 		return rc;
-	if (pfn == 0 || evtchn == 0 || evtchn >= GUESTLIB_NR_EVTCHN ||
-	    pfn >= (1ULL << (32 - PAGE_SHIFT)))
-		return -XEN_ENODEV; /* no xenstore, or not below 4 GiB (unmapped) */
 
 	flags = arch_irq_save();
-	intf = (volatile struct xenstore_domain_interface *)(uintptr_t)(pfn << PAGE_SHIFT);
+	intf = (volatile struct xenstore_domain_interface *)page;
 	port = (evtchn_port_t)evtchn;
 	rx.hdr_got = rx.body_got = 0;
 	rx.body = NULL;

@@ -45,6 +45,15 @@ int xen_ready(void);
 int xen_domid(domid_t *domid);
 
 /*
+ * xen_ring_params reads the HVM params naming a page the toolstack shares
+ * with the guest and its event channel (HVM_PARAM_STORE_PFN/EVTCHN,
+ * HVM_PARAM_CONSOLE_PFN/EVTCHN) and returns the page's address (identity
+ * mapped) and the port. -XEN_ENODEV when either is unset, the port is not
+ * one guestlib can bind, or the page is not below 4 GiB (unmapped).
+ */
+int xen_ring_params(uint32_t pfn_param, uint32_t evtchn_param, void **page, uint32_t *port);
+
+/*
  * Architecture hooks, implemented in arch/<arch>/xen.c:
  * arch_xen_detect fills the cpuid_* / signature / hypercall_* fields and
  * returns 0 or a negative errno; arch_init_hypercall_page asks the hypervisor
