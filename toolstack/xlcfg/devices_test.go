@@ -338,3 +338,29 @@ bad.cfg:9: key "vif": "mac=03:00:00:00:00:01": mac 03:00:00:00:00:01 is a multic
 		t.Error("errors.Is")
 	}
 }
+
+func TestParseDiskSpecAndVDevNumber(t *testing.T) {
+	d, err := ParseDiskSpec("/img/x.img,raw,xvdb,ro")
+	if err != nil || d.DevID != 51728 || !d.ReadOnly || d.Target != "/img/x.img" {
+		t.Errorf("ParseDiskSpec = %+v, %v", d, err)
+	}
+	if _, err := ParseDiskSpec("/img,qcow2,xvdb"); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "qcow2") {
+		t.Errorf("qcow2: %v, want ErrUnsupported naming the format", err)
+	}
+	if _, err := ParseDiskSpec("/img,raw"); !errors.Is(err, ErrBadValue) || !strings.Contains(err.Error(), "no vdev") {
+		t.Errorf("no vdev: %v", err)
+	}
+	if _, err := ParseDiskSpec(strings.Repeat("a", MaxStringLen+1)); !errors.Is(err, ErrLimit) {
+		t.Errorf("huge spec: %v, want ErrLimit", err)
+	}
+	for s, want := range map[string]uint32{"xvdb": 51728, "51728": 51728, "0": 0, "4294967295": 1<<32 - 1} {
+		if got, ok := VDevNumber(s); !ok || got != want {
+			t.Errorf("VDevNumber(%q) = %d, %v; want %d", s, got, ok, want)
+		}
+	}
+	for _, s := range []string{"", "4294967296", "99999999999", "vda", "-1", "xvdb "} {
+		if got, ok := VDevNumber(s); ok {
+			t.Errorf("VDevNumber(%q) = %d, want not a vdev", s, got)
+		}
+	}
+}

@@ -492,3 +492,28 @@ func (d DiskSpec) String() string {
 	}
 	return b.String()
 }
+
+// ParseDiskSpec reads one disk spec in xl-disk-configuration(5) syntax,
+// as xl block-attach takes it. The error wraps ErrBadValue or
+// ErrUnsupported and says how to fix the spec.
+func ParseDiskSpec(spec string) (DiskSpec, error) {
+	if len(spec) > MaxStringLen {
+		return DiskSpec{}, fmt.Errorf("%w: disk spec is %d bytes, more than %d", ErrLimit, len(spec), MaxStringLen)
+	}
+	d, err := parseDisk(spec)
+	if err != nil {
+		return DiskSpec{}, fmt.Errorf("%w: %q: %s", err.err, trunc(spec), err.msg)
+	}
+	return d, nil
+}
+
+// VDevNumber returns the Xen virtual-device number of a disk name such as
+// xvdb (see DiskSpec.DevID), or of a number given in decimal, as xl
+// block-detach accepts either; false if s is neither.
+func VDevNumber(s string) (uint32, bool) {
+	if allDigits(s) && s != "" && len(s) <= 10 {
+		n, err := strconv.ParseUint(s, 10, 32)
+		return uint32(n), err == nil
+	}
+	return vdevNumber(s)
+}

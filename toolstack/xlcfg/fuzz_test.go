@@ -105,3 +105,29 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseDiskSpec checks that ParseDiskSpec (xl block-attach's argument)
+// never panics, that its errors are the documented sentinels, and that a
+// spec it accepts survives a trip through DiskSpec.String.
+func FuzzParseDiskSpec(f *testing.F) {
+	for _, s := range []string{"/img,raw,xvda,rw", "format=raw, vdev=xvdb, access=ro, target=/a,b,",
+		"phy:/dev/sdb,xvdb,w", "hdc:cdrom", "/c,,xvdq,,cdrom", "/img,qcow2,xvda", "target=/x, vdev=xvda", "foo=1", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		d, err := ParseDiskSpec(spec)
+		if err != nil {
+			if !errors.Is(err, ErrBadValue) && !errors.Is(err, ErrUnsupported) && !errors.Is(err, ErrLimit) {
+				t.Fatalf("ParseDiskSpec(%q): undocumented error %v", spec, err)
+			}
+			return
+		}
+		again, err := ParseDiskSpec(d.String())
+		if err != nil || !reflect.DeepEqual(again, d) {
+			t.Fatalf("ParseDiskSpec(%q) = %+v, but its String %q reads back as %+v, %v", spec, d, d.String(), again, err)
+		}
+		if id, ok := VDevNumber(d.VDev); !ok || id != d.DevID {
+			t.Fatalf("VDevNumber(%q) = %d, %v; spec says %d", d.VDev, id, ok, d.DevID)
+		}
+	})
+}
