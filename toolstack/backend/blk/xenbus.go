@@ -16,6 +16,7 @@ import (
 //	Initialising --features written--> InitWait --front Initialised/Connected, ring mapped--> Connected
 //	Initialising, InitWait, Connected --front Closing/Closed, Close, or hostile front end--> Closing
 //	Closing --> Closed
+//	Closed --front Initialising again--> InitWait (the front end reconnects)
 type state uint32
 
 const (
@@ -49,7 +50,8 @@ func next(from, to state) (state, error) {
 	case from == stateInitialising && to == stateInitWait,
 		from == stateInitWait && to == stateConnected,
 		(from == stateInitialising || from == stateInitWait || from == stateConnected) && to == stateClosing,
-		from == stateClosing && to == stateClosed:
+		from == stateClosing && to == stateClosed,
+		from == stateClosed && to == stateInitWait:
 		return to, nil
 	}
 	return from, fmt.Errorf("%w: %s -> %s", ErrBadTransition, from, to)
@@ -153,9 +155,12 @@ func (d *Device) Start() (token string, err error) {
 }
 
 // Handle reacts to the front end's state (called on each watch event,
-// and safe to call spuriously). It returns done = true once the device
-// is Closed. A front end with bad keys is refused: the device closes.
-func (d *Device) Handle() (done bool, err error) {
+// and safe to call spuriously). It returns closed = true when the device
+// has just reached Closed; it stays watched, and a front end that goes
+// back to Initialising gets InitWait again and may reconnect (as Linux's
+// blkback does while the device is online). A front end with bad keys is
+// refused: the device closes.
+func (d *Device) Handle() (closed bool, err error) {
 	if d.b != nil {
 		select {
 		case <-d.b.Done(): // stopped by a hostile front end
@@ -179,6 +184,11 @@ func (d *Device) Handle() (done bool, err error) {
 		return false, nil
 	}
 	switch fs {
+	case hypercall.XenbusStateInitialising:
+		if d.state != stateClosed {
+			return false, nil
+		}
+		return false, d.move(stateInitWait)
 	case hypercall.XenbusStateInitialised, hypercall.XenbusStateConnected:
 		if d.state != stateInitWait {
 			return false, nil
@@ -198,14 +208,13 @@ func (d *Device) Handle() (done bool, err error) {
 		return false, errors.Join(err, d.move(stateClosing))
 	case hypercall.XenbusStateClosed, hypercall.XenbusStateUnknown:
 		if d.state == stateClosed {
-			return true, nil
+			return false, nil
 		}
 		err := d.stop()
 		if d.state != stateClosing {
 			err = errors.Join(err, d.move(stateClosing))
 		}
-		err = errors.Join(err, d.move(stateClosed), d.XS.Unwatch(d.FrontPath+"/state", "blkback:"+d.BackPath))
-		return true, err
+		return true, errors.Join(err, d.move(stateClosed))
 	}
 	return false, nil
 }
@@ -219,6 +228,9 @@ func (d *Device) Stopped() <-chan struct{} {
 	}
 	return d.b.Done()
 }
+
+// State is the back end's xenbus state (XenbusState*).
+func (d *Device) State() uint32 { return uint32(d.state) }
 
 // Close stops serving (toolstack detach) and goes Closing.
 func (d *Device) Close() error {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,7 +17,7 @@ func TestNextTransitions(t *testing.T) {
 	ok := [][2]state{
 		{stateInitialising, stateInitWait}, {stateInitWait, stateConnected},
 		{stateInitialising, stateClosing}, {stateInitWait, stateClosing}, {stateConnected, stateClosing},
-		{stateClosing, stateClosed},
+		{stateClosing, stateClosed}, {stateClosed, stateInitWait},
 	}
 	bad := [][2]state{
 		{stateInitialising, stateConnected}, {stateConnected, stateInitWait}, {stateClosed, stateConnected},
@@ -88,17 +89,17 @@ func newXbRig(t *testing.T, readOnly bool) *xbRig {
 		t.Fatal(err)
 	}
 	go func() {
-		defer close(r.done)
+		var once sync.Once
 		for ev := range r.back.Events() {
 			if ev.Token != token {
 				continue
 			}
-			done, err := r.dev.Handle()
+			closed, err := r.dev.Handle()
 			if err != nil {
 				r.result <- err
 			}
-			if done {
-				return
+			if closed {
+				once.Do(func() { close(r.done) })
 			}
 		}
 	}()
@@ -162,6 +163,15 @@ func TestHandshake(t *testing.T) {
 	}
 	if n := r.g.live(); n != 0 {
 		t.Errorf("%d mappings live after close", n)
+	}
+	// The device stays online: the front end may connect again.
+	r.writeFront("state", "1")
+	r.waitState(2)
+	r.writeFront("state", "3")
+	r.waitState(4)
+	r.fr.submit(rwReq(opRead, 2, 0, segment{refs[0], 0, 7}))
+	if got := r.fr.wait(1); got[0].status != okay {
+		t.Fatalf("read after reconnecting: %+v", got[0])
 	}
 }
 
