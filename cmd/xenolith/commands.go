@@ -95,6 +95,9 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		newInfoCommand(stdout),
 		newDmesgCommand(stdout),
 		newVCPUListCommand(stdout),
+		newBlockAttachCommand(),
+		newBlockListCommand(stdout, stderr),
+		newBlockDetachCommand(stderr),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%v (see %s --help)", err, strings.TrimSpace(c.CommandPath()))

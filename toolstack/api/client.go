@@ -208,6 +208,27 @@ func (c *Client) VCPUs(ctx context.Context, ref string) (VCPUList, error) {
 	return out, err
 }
 
+// AttachDisk is POST /v1/domains/{ref}/disks.
+func (c *Client) AttachDisk(ctx context.Context, ref string, req DiskAttachRequest) (DiskInfo, error) {
+	var out DiskInfo
+	err := c.do(ctx, "POST", domainPath(ref, "/disks"), req, &out)
+	return out, err
+}
+
+// Disks is GET /v1/domains/{ref}/disks.
+func (c *Client) Disks(ctx context.Context, ref string) ([]DiskInfo, error) {
+	var out []DiskInfo
+	err := c.do(ctx, "GET", domainPath(ref, "/disks"), nil, &out)
+	return out, err
+}
+
+// DetachDisk is DELETE /v1/domains/{ref}/disks/{vdev}.
+func (c *Client) DetachDisk(ctx context.Context, ref, vdev string) (DiskDetachResult, error) {
+	var out DiskDetachResult
+	err := c.do(ctx, "DELETE", domainPath(ref, "/disks/"+url.PathEscape(vdev)), nil, &out)
+	return out, err
+}
+
 // Info describes the host (GET /v1/info).
 func (c *Client) Info(ctx context.Context) (HostInfo, error) {
 	var out HostInfo

@@ -53,10 +53,20 @@ func TestClientRoundTrip(t *testing.T) {
 	if m, err := c.Dmesg(ctx); err != nil || len(m.Lines) != 2 {
 		t.Fatalf("Dmesg: %+v %v", m, err)
 	}
+	if di, err := c.AttachDisk(ctx, "vm2", DiskAttachRequest{Spec: "/i.img,raw,xvdb,rw"}); err != nil || di.DevID != 51728 || f.attaches[0].Spec != "/i.img,raw,xvdb,rw" {
+		t.Fatalf("AttachDisk: %+v %v", di, err)
+	}
+	if l, err := c.Disks(ctx, "vm2"); err != nil || l == nil || len(l) != 0 {
+		t.Fatalf("Disks: %#v %v (want an empty list, not null)", l, err)
+	}
+	if r, err := c.DetachDisk(ctx, "vm2", "xvdc"); err != nil || !r.Forced {
+		t.Fatalf("DetachDisk: %+v %v", r, err)
+	}
 	if err := c.Destroy(ctx, "vm1"); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"create", "list", "get vm1", "pause vm1", "unpause vm2", "rename vm1", "poweroff vm1", "reboot vm2", "vcpus vm2", "info", "dmesg", "destroy vm1"}
+	want := []string{"create", "list", "get vm1", "pause vm1", "unpause vm2", "rename vm1", "poweroff vm1", "reboot vm2", "vcpus vm2", "info", "dmesg",
+		"attach-disk vm2", "disks vm2", "detach-disk vm2 xvdc", "destroy vm1"}
 	if strings.Join(f.calls, ",") != strings.Join(want, ",") {
 		t.Errorf("calls %q, want %q", f.calls, want)
 	}

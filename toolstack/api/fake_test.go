@@ -19,6 +19,7 @@ type fakeLifecycle struct {
 	creates  []CreateRequest
 	shutdown []ShutdownRequest
 	renames  []string
+	attaches []DiskAttachRequest
 	err      error // returned by every method when set
 	console  *fakeSession
 	writer   bool // a writer is attached
@@ -68,6 +69,36 @@ func (f *fakeLifecycle) Get(ctx context.Context, ref string) (DomainDetail, erro
 	}
 	d, err := f.find(ref)
 	return DomainDetail{DomainInfo: d, Config: []byte(`{"Name":"` + d.Name + `"}`)}, err
+}
+
+func (f *fakeLifecycle) AttachDisk(ctx context.Context, ref string, req DiskAttachRequest) (DiskInfo, error) {
+	if err := f.record("attach-disk " + ref); err != nil {
+		return DiskInfo{}, err
+	}
+	d, err := f.find(ref)
+	if err != nil {
+		return DiskInfo{}, err
+	}
+	f.mu.Lock()
+	f.attaches = append(f.attaches, req)
+	f.mu.Unlock()
+	return DiskInfo{VDev: "xvdb", DevID: 51728, FrontendID: d.DomID, State: 1, EvtchnPort: -1, RingRef: -1}, nil
+}
+
+func (f *fakeLifecycle) Disks(ctx context.Context, ref string) ([]DiskInfo, error) {
+	if err := f.record("disks " + ref); err != nil {
+		return nil, err
+	}
+	_, err := f.find(ref)
+	return nil, err
+}
+
+func (f *fakeLifecycle) DetachDisk(ctx context.Context, ref, vdev string) (DiskDetachResult, error) {
+	if err := f.record("detach-disk " + ref + " " + vdev); err != nil {
+		return DiskDetachResult{}, err
+	}
+	_, err := f.find(ref)
+	return DiskDetachResult{Forced: vdev == "xvdc"}, err
 }
 
 func (f *fakeLifecycle) Destroy(ctx context.Context, ref string) error {

@@ -43,6 +43,21 @@ type Lifecycle interface {
 	// session writes or the console takes no input). States: running,
 	// paused, shutdown, crashed.
 	Console(ctx context.Context, ref string, write bool) (ConsoleSession, error)
+	// AttachDisk attaches a disk while the guest runs (xl block-attach):
+	// it publishes the vbd in xenstore and starts its back end; the
+	// guest's front end finds it by watching device/vbd. 400 for a bad
+	// spec (the message names what to fix) or an image that cannot be
+	// opened, 409 if the vdev is in use. States: running, paused.
+	AttachDisk(ctx context.Context, ref string, req DiskAttachRequest) (DiskInfo, error)
+	// Disks lists the domain's vbds in devid order (xl block-list).
+	// States: running, paused, shutdown, crashed.
+	Disks(ctx context.Context, ref string) ([]DiskInfo, error)
+	// DetachDisk removes a vbd named by vdev (xvdb) or devid (51728)
+	// (xl block-detach): the back end goes Closing and waits for the
+	// front end to close, up to 10 s, then disconnects it anyway
+	// (DiskDetachResult.Forced). 404 if no such disk. States: running,
+	// paused, shutdown, crashed.
+	DetachDisk(ctx context.Context, ref, vdev string) (DiskDetachResult, error)
 	// Info describes the host (xl info).
 	Info(ctx context.Context) (HostInfo, error)
 	// Dmesg returns the daemon's recent log lines.

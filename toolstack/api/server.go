@@ -47,6 +47,9 @@ var routes = []route{
 	{"POST", "/v1/domains/{ref}/rename", nil, "running paused shutdown crashed", (*server).rename},
 	{"GET", "/v1/domains/{ref}/vcpus", nil, "running paused shutdown crashed", (*server).vcpus},
 	{"GET", "/v1/domains/{ref}/console", []string{"write"}, "running paused shutdown crashed", (*server).console},
+	{"POST", "/v1/domains/{ref}/disks", nil, "running paused", (*server).attachDisk},
+	{"GET", "/v1/domains/{ref}/disks", nil, "running paused shutdown crashed", (*server).disks},
+	{"DELETE", "/v1/domains/{ref}/disks/{vdev}", nil, "running paused shutdown crashed", (*server).detachDisk},
 	{"GET", "/v1/info", nil, "-", (*server).info},
 	{"GET", "/v1/dmesg", nil, "-", (*server).dmesg},
 }
@@ -396,5 +399,62 @@ func (s *server) dmesg(w http.ResponseWriter, r *http.Request) error {
 		d.Lines = []string{}
 	}
 	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+func (s *server) attachDisk(w http.ResponseWriter, r *http.Request) error {
+	id, err := ref(r)
+	if err != nil {
+		return err
+	}
+	var req DiskAttachRequest
+	if err := decodeBody(r, MaxBodyBytes, &req, false); err != nil {
+		return err
+	}
+	if strings.TrimSpace(req.Spec) == "" {
+		return BadRequest("spec", "spec is empty: send {\"spec\": \"/path/to/disk.img,raw,xvdb,rw\"}")
+	}
+	info, err := s.lc.AttachDisk(r.Context(), id, req)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", fmt.Sprintf("/v1/domains/%s/disks/%s", id, info.VDev))
+	writeJSON(w, http.StatusCreated, info)
+	return nil
+}
+
+func (s *server) disks(w http.ResponseWriter, r *http.Request) error {
+	id, err := ref(r)
+	if err != nil {
+		return err
+	}
+	l, err := s.lc.Disks(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if l == nil {
+		l = []DiskInfo{}
+	}
+	writeJSON(w, http.StatusOK, l)
+	return nil
+}
+
+func (s *server) detachDisk(w http.ResponseWriter, r *http.Request) error {
+	id, err := ref(r)
+	if err != nil {
+		return err
+	}
+	if err := emptyBody(r); err != nil {
+		return err
+	}
+	vdev := r.PathValue("vdev")
+	if vdev == "" {
+		return BadRequest("vdev", "empty vdev: give a disk name (xvdb) or its devid (51728)")
+	}
+	res, err := s.lc.DetachDisk(r.Context(), id, vdev)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
 	return nil
 }

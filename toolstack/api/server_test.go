@@ -52,6 +52,9 @@ func TestRoutesStatusCodes(t *testing.T) {
 		{"POST", "/v1/domains/vm2/unpause", "{}", 204, "unpause vm2"},
 		{"POST", "/v1/domains/vm1/rename", `{"name": "web"}`, 204, "rename vm1"},
 		{"GET", "/v1/domains/vm2/vcpus", "", 200, "vcpus vm2"},
+		{"POST", "/v1/domains/vm2/disks", `{"spec": "/i.img,raw,xvdb,rw"}`, 201, "attach-disk vm2"},
+		{"GET", "/v1/domains/vm2/disks", "", 200, "disks vm2"},
+		{"DELETE", "/v1/domains/vm2/disks/xvdb", "", 200, "detach-disk vm2 xvdb"},
 		{"GET", "/v1/info", "", 200, "info"},
 		{"GET", "/v1/dmesg", "", 200, "dmesg"},
 	}

@@ -158,3 +158,41 @@ type HostInfo struct {
 type Dmesg struct {
 	Lines []string `json:"lines"`
 }
+
+// DiskAttachRequest is the body of POST /v1/domains/{ref}/disks (xl
+// block-attach).
+type DiskAttachRequest struct {
+	// Spec is one disk in xl-disk-configuration(5) syntax, e.g.
+	// "/images/data.img,raw,xvdb,rw" or "format=raw, vdev=xvdb,
+	// access=ro, target=/images/data.img". The target must be an
+	// absolute path (the daemon has no working directory of yours).
+	Spec string `json:"spec"`
+}
+
+// DiskInfo is one vbd in GET /v1/domains/{ref}/disks: what xl block-list
+// prints, plus the disk's configuration. State, EvtchnPort and RingRef
+// are the front end's xenstore keys (the guest's values): -1 when
+// missing or not a number.
+type DiskInfo struct {
+	VDev        string `json:"vdev"`   // xvdb
+	DevID       uint32 `json:"devid"`  // virtual-device number, 51728 for xvdb
+	Target      string `json:"target"` // the image or block device
+	Access      string `json:"access"` // "rw" or "ro"
+	DeviceType  string `json:"device_type"`
+	BackendID   uint16 `json:"backend_id"`  // the back end's domid (0)
+	FrontendID  uint16 `json:"frontend_id"` // the guest's domid: xl's "handle" column
+	State       int    `json:"state"`       // front end's XenbusState: 1 Initialising ... 4 Connected, 6 Closed
+	BackState   int    `json:"backend_state"`
+	EvtchnPort  int    `json:"evtchn"`
+	RingRef     int    `json:"ring_ref"`
+	BackendPath string `json:"backend_path"`
+}
+
+// DiskDetachResult is the answer to DELETE /v1/domains/{ref}/disks/{vdev}
+// (xl block-detach).
+type DiskDetachResult struct {
+	// Forced: the front end did not close within the detach timeout
+	// (10 s), so the back end disconnected it anyway, as libxl's forced
+	// removal does. The guest may see I/O errors on the disk.
+	Forced bool `json:"forced"`
+}

@@ -219,10 +219,12 @@ func (d *Daemon) destroyRecord(ctx context.Context, r *record) error {
 // drops r from the tables (its name too unless keepName: a restart hands
 // the name to the successor).
 func (d *Daemon) teardown(r *record, keepName bool) {
+	r.disksMu.Lock()
 	for _, k := range r.disks {
 		k.Close()
 	}
-	r.disks = nil
+	r.disks, r.disksClosed = nil, true
+	r.disksMu.Unlock()
 	r.d.Destroy()
 	r.console.close()
 	d.xs.DomainDied(r.id)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/xenolith/xenolith/toolstack/dom0"
+	"sync"
 	"time"
 
 	"github.com/xenolith/xenolith/domains"
@@ -106,7 +107,12 @@ type record struct {
 	id      uint16
 	built   time.Time
 	console *hub
-	disks   []*dom0.Disk // vbds served by blkback
+
+	// disksMu guards disks and disksClosed: attach and detach run
+	// beside teardown.
+	disksMu     sync.Mutex
+	disks       []*dom0.Disk // vbds served by blkback, in attach order
+	disksClosed bool         // teardown has closed them: no more attaches
 
 	ended   chan struct{} // closed when the guest stopped (shut down, crashed, destroyed)
 	settled chan struct{} // closed once the on_* action is applied or the domain destroyed
