@@ -525,3 +525,21 @@ int blkfront_fini(void)
 	rc2 = release(d);
 	return rc < 0 ? rc : rc2;
 }
+
+int blkfront_wait_detach(uint64_t timeout_ns)
+{
+	struct blkfront_dev *d = &blkfront_dev;
+	uint64_t deadline = TIME_FOREVER;
+	int rc;
+
+	if (!d->connected)
+		return -XEN_ENODEV;
+	if (timeout_ns != TIME_FOREVER) {
+		deadline = monotonic_ns();
+		deadline = timeout_ns < TIME_FOREVER - deadline ? deadline + timeout_ns : TIME_FOREVER;
+	}
+	rc = blkfront_xs_wait_closing(d, deadline);
+	if (rc < 0)
+		return rc;
+	return blkfront_fini();
+}

@@ -57,6 +57,7 @@ int blkfront_xs_probe(struct blkfront_dev *d, unsigned int devid);	/* steps 1 an
 int blkfront_xs_publish(struct blkfront_dev *d);			/* step 4 */
 int blkfront_xs_wait_connected(struct blkfront_dev *d);			/* step 5 */
 int blkfront_xs_close(struct blkfront_dev *d);				/* Closing .. Closed */
+int blkfront_xs_wait_closing(struct blkfront_dev *d, uint64_t deadline_ns); /* back end leaves Connected */
 void blkfront_xs_unwatch(struct blkfront_dev *d);
 
 #endif /* GUESTLIB_BLKFRONT_PRIV_H */

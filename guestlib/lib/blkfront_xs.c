@@ -29,6 +29,7 @@
 #include <xen/io/protocols.h>
 
 #include <guestlib/console.h> /* snprintf */
+#include <guestlib/time.h>
 #include <guestlib/xen.h>
 #include <guestlib/xenbus.h>
 #include "blkfront_priv.h"
@@ -122,6 +123,19 @@ static void on_backend_state(const char *path, const char *token, void *data)
 	d->be_events++;
 }
 
+/*
+ * Read B/state. -XEN_ENOENT when it is gone: the toolstack removes the
+ * back-end directory after a detach, and then reading it is -XEN_EACCES
+ * (its parent is dom0's and unreadable to us), as Linux's
+ * xenbus_read_driver_state() reads any error as Unknown.
+ */
+static int read_backend_state(struct blkfront_dev *d, unsigned long *v)
+{
+	int rc = read_ulong(XBT_NIL, d->backend, "state", v);
+
+	return rc == -XEN_EACCES ? -XEN_ENOENT : rc;
+}
+
 struct be_wait {
 	struct blkfront_dev *d;
 	unsigned long seen;
@@ -148,7 +162,7 @@ static int wait_backend(struct blkfront_dev *d, unsigned int want, unsigned int 
 
 	for (;;) {
 		w.seen = d->be_events; /* before the read: a change after it wakes us */
-		rc = read_ulong(XBT_NIL, d->backend, "state", &v);
+		rc = read_backend_state(d, &v);
 		if (rc == -XEN_ENOENT) {
 			v = missing_as;
 		} else if (rc < 0) {
@@ -310,6 +324,27 @@ int blkfront_xs_close(struct blkfront_dev *d)
 	}
 	blkfront_xs_unwatch(d);
 	return first;
+}
+
+int blkfront_xs_wait_closing(struct blkfront_dev *d, uint64_t deadline_ns)
+{
+	struct be_wait w = { d, 0 };
+	unsigned long v;
+	int rc;
+
+	if (!d->watching)
+		return -XEN_ENODEV;
+	for (;;) {
+		w.seen = d->be_events; /* before the read: a change after it wakes us */
+		rc = read_backend_state(d, &v);
+		if (rc == -XEN_ENOENT || (rc == 0 && v != XenbusStateConnected))
+			return 0; /* Closing, Closed, gone, or anything but Connected */
+		if (rc < 0)
+			return rc;
+		rc = wait_until_ns(backend_changed, &w, deadline_ns);
+		if (rc < 0)
+			return rc;
+	}
 }
 
 void blkfront_xs_unwatch(struct blkfront_dev *d)

@@ -105,4 +105,14 @@ int blkfront_info(struct blkfront_info *info);
  */
 int blkfront_fini(void);
 
+/*
+ * Hot unplug (xl block-detach): wait until the back end leaves Connected
+ * for Closing or Closed (or its directory goes away), at most timeout_ns
+ * (TIME_FOREVER: no limit; needs init_time() otherwise), then disconnect
+ * as blkfront_fini() does. 0 once disconnected, -XEN_ETIMEDOUT if the back
+ * end stayed connected (the device is left connected), -XEN_ENODEV when
+ * not connected, or blkfront_fini()'s error.
+ */
+int blkfront_wait_detach(uint64_t timeout_ns);
+
 #endif /* GUESTLIB_BLKFRONT_H */
