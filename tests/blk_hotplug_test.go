@@ -34,10 +34,11 @@ func waitConsole(t *testing.T, logDir, name, want string) string {
 // TestBlockHotplug: disks attached and detached while the guest runs, as
 // xl block-attach, block-list and block-detach, seen by the blkhot guest:
 // it finds each new vbd by watching device/vbd, connects, does I/O, and
-// disconnects when the back end asks.
+// disconnects when the back end asks; a paused guest that cannot answer
+// is disconnected after the detach timeout.
 func TestBlockHotplug(t *testing.T) {
 	kvmtest.Require(t)
-	sock, logDir := startDaemon(t)
+	sock, logDir := startDaemon(t, "--detach-timeout", "1s")
 	dir := t.TempDir()
 	rw, ro := filepath.Join(dir, "rw.img"), filepath.Join(dir, "ro.img")
 	for _, img := range []struct{ path, mark string }{{rw, "FIRST-DISK"}, {ro, "SECOND-DISK"}} {
@@ -48,7 +49,7 @@ func TestBlockHotplug(t *testing.T) {
 		}
 	}
 	roBefore, _ := os.ReadFile(ro)
-	cfg := writeCfg(t, fmt.Sprintf("type = \"pvh\"\nname = \"hot\"\nkernel = %q\nmemory = 16\ncmdline = \"rounds=2\"\n", guest(t, "blkhot")))
+	cfg := writeCfg(t, fmt.Sprintf("type = \"pvh\"\nname = \"hot\"\nkernel = %q\nmemory = 16\ncmdline = \"rounds=3\"\n", guest(t, "blkhot")))
 	if r := xl(t, sock, "create", cfg); r.status != 0 {
 		t.Fatalf("create: %d\n%s%s", r.status, r.stdout, r.stderr)
 	}
@@ -109,6 +110,28 @@ func TestBlockHotplug(t *testing.T) {
 	if r := xl(t, sock, "block-detach", "hot", "51744"); r.status != 0 {
 		t.Fatalf("block-detach 51744: %d\n%s%s", r.status, r.stdout, r.stderr)
 	}
+	waitConsole(t, logDir, "hot", "blkhot: vbd 51744: detached")
+
+	// Round 3: a guest that does not answer (paused) is disconnected
+	// after --detach-timeout; once running again it sees the disk gone.
+	waitConsole(t, logDir, "hot", "blkhot: round 3: waiting for a disk")
+	if r := xl(t, sock, "block-attach", "hot", rw+",raw,xvdd,rw"); r.status != 0 {
+		t.Fatalf("block-attach: %d\n%s%s", r.status, r.stdout, r.stderr)
+	}
+	waitConsole(t, logDir, "hot", "blkhot: vbd 51760: wrote and read back sector 1")
+	if r := xl(t, sock, "pause", "hot"); r.status != 0 {
+		t.Fatalf("pause: %d\n%s", r.status, r.stderr)
+	}
+	r = xl(t, sock, "block-detach", "hot", "xvdd")
+	if r.status != 0 || !strings.Contains(r.stderr, "Warning: domain hot did not close vdev xvdd in time: disconnected it") {
+		t.Fatalf("forced block-detach: %d\n%s%s", r.status, r.stdout, r.stderr)
+	}
+	if r := xl(t, sock, "block-list", "hot"); strings.Count(r.stdout, "\n") != 1 {
+		t.Errorf("block-list after a forced detach:\n%s", r.stdout)
+	}
+	if r := xl(t, sock, "unpause", "hot"); r.status != 0 {
+		t.Fatalf("unpause: %d\n%s", r.status, r.stderr)
+	}
 	log := waitConsole(t, logDir, "hot", "blkhot: done")
 	if strings.Contains(log, "FAIL") {
 		t.Errorf("guest console:\n%s", log)
@@ -116,7 +139,8 @@ func TestBlockHotplug(t *testing.T) {
 	if got, _ := os.ReadFile(ro); !bytes.Equal(got, roBefore) {
 		t.Error("the read-only image changed")
 	}
-	if r := xl(t, sock, "dmesg"); !strings.Contains(r.stdout, "disk attached") || !strings.Contains(r.stdout, "disk detached") {
+	if r := xl(t, sock, "dmesg"); !strings.Contains(r.stdout, "disk attached") || !strings.Contains(r.stdout, "disk detached") ||
+		!strings.Contains(r.stdout, "vbd front end did not close: disconnecting it") {
 		t.Errorf("daemon log lacks the attach and detach lines:\n%s", r.stdout)
 	}
 }

@@ -15,13 +15,14 @@ import (
 )
 
 // startDaemon runs `xenolith daemon` on a private socket and stops it
-// (SIGTERM) when the test ends. It returns the socket and the console log
-// directory.
-func startDaemon(t testing.TB) (sock, logDir string) {
+// (SIGTERM) when the test ends, with extra daemon flags. It returns the
+// socket and the console log directory.
+func startDaemon(t testing.TB, extra ...string) (sock, logDir string) {
 	t.Helper()
 	dir := t.TempDir()
 	sock, logDir = filepath.Join(dir, "xenolith.sock"), filepath.Join(dir, "console")
 	cmd := exec.Command(xenolith, "daemon", "--socket", sock, "--console-log-dir", logDir, "--xenstored-socket", "", "--shutdown-timeout", "5s")
+	cmd.Args = append(cmd.Args, extra...)
 	var errb strings.Builder
 	cmd.Stderr = &errb
 	if err := cmd.Start(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/xenolith/xenolith/toolstack/api"
+	"github.com/xenolith/xenolith/toolstack/dom0"
 	"github.com/xenolith/xenolith/toolstack/daemon"
 	"github.com/xenolith/xenolith/toolstack/xenstore"
 )
@@ -69,5 +70,6 @@ second daemon on the same socket refuses to start. Logs go to stderr
 	f.BoolVar(&xenPath, "xenstored-path", false, "also serve xenstored on "+xenstore.XenSocketPath+", where Xen's tools look")
 	f.StringVar(&consoleDir, "console-log-dir", daemon.DefaultConsoleLogDir, "directory of the console logs, <name>.log per domain (\"\" for none)")
 	f.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", daemon.DefaultShutdownTimeout, "how long SIGTERM waits for guests to power off before destroying them")
+	f.DurationVar(&opts.DetachTimeout, "detach-timeout", dom0.DetachTimeout, "how long block-detach waits for the guest to close the device before disconnecting it")
 	return cmd
 }

@@ -46,6 +46,10 @@ type Options struct {
 	// ShutdownTimeout is how long Stop waits for guests to power off
 	// before destroying them (0 = DefaultShutdownTimeout).
 	ShutdownTimeout time.Duration
+	// DetachTimeout is how long a disk detach waits for the guest's
+	// front end to close before disconnecting it (0 =
+	// dom0.DetachTimeout, libxl's 10 s).
+	DetachTimeout time.Duration
 	// MaxFastRestarts (0 = DefaultMaxFastRestarts): after that many fast
 	// restarts in a row the domain is destroyed instead.
 	MaxFastRestarts int
@@ -94,6 +98,9 @@ func Start(opts Options) (*Daemon, error) {
 	}
 	if opts.ShutdownTimeout <= 0 {
 		opts.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if opts.DetachTimeout <= 0 {
+		opts.DetachTimeout = dom0.DetachTimeout
 	}
 	if opts.MaxFastRestarts <= 0 {
 		opts.MaxFastRestarts = DefaultMaxFastRestarts

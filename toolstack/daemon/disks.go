@@ -98,7 +98,7 @@ func (d *Daemon) DetachDisk(ctx context.Context, ref, vdev string) (api.DiskDeta
 		return api.DiskDetachResult{}, &api.Error{Status: 404, Field: "vdev",
 			Message: fmt.Sprintf("domain %s (domid %d) has no disk %s (devid %d): see xenolith block-list %s", r.name, r.id, vdev, devid, r.name)}
 	}
-	forced, err := k.Detach(dom0.DetachTimeout)
+	forced, err := k.Detach(d.opts.DetachTimeout)
 	log := d.log.With("domain", r.name, "domid", r.id, "vdev", k.Spec.VDev)
 	if err != nil {
 		log.Warn("disk detach", "err", err)
