@@ -15,7 +15,8 @@ import (
 
 // TestBlockHostileFrontEnd: the blkevil guest breaks the blkif protocol
 // one way per subtest, each in its own domain of one daemon. Bad requests
-// (bogus grefs, sectors past the end, too many segments) get
+// (bogus grefs, sectors past the end, too many segments, a write to an
+// access=ro disk) get
 // BLKIF_RSP_ERROR and the device carries on (a good read after them is
 // answered and the front end can close it); a req_prod that jumps ahead or
 // runs backwards, or a ring-ref the guest never granted, gets the front
@@ -43,6 +44,8 @@ func TestBlockHostileFrontEnd(t *testing.T) {
 			"map gref 9999"},
 		{"pastend", []string{"read at sector 2048 -> status -1 (BLKIF_RSP_ERROR)", "good read after -> status 0 (BLKIF_RSP_OKAY)", "closed"},
 			"past the end of the disk"},
+		{"rowrite", []string{"write to a read-only disk -> status -1 (BLKIF_RSP_ERROR)", "good read after -> status 0 (BLKIF_RSP_OKAY)", "sectors 0-7 unchanged", "closed"},
+			"write to a read-only disk"},
 		{"toomany", []string{"12 segments -> status -1 (BLKIF_RSP_ERROR)", "good read after -> status 0 (BLKIF_RSP_OKAY)", "closed"},
 			"12 segments (want 1..11)"},
 		{"jump", []string{"good read -> status 0 (BLKIF_RSP_OKAY)", "req_prod 1 -> 34", "back end state 5: disconnected"},
@@ -53,13 +56,16 @@ func TestBlockHostileFrontEnd(t *testing.T) {
 			"connect ring-ref 511"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			name := "evil-" + c.name
+			name, access := "evil-"+c.name, "rw"
+			if c.name == "rowrite" {
+				access = "ro"
+			}
 			img := filepath.Join(t.TempDir(), "disk.img")
 			if err := os.WriteFile(img, make([]byte, imageBytes), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			cfg := writeCfg(t, fmt.Sprintf("type = \"pvh\"\nname = %q\nkernel = %q\nmemory = 16\ncmdline = \"devid=51712 case=%s\"\ndisk = [ %q ]\n",
-				name, evil, c.name, img+",raw,xvda,rw"))
+				name, evil, c.name, img+",raw,xvda,"+access))
 			r := xl(t, sock, "create", "-c", cfg)
 			prefix := "blkevil: case " + c.name + ": "
 			if r.status != 0 || !strings.Contains(r.stdout, prefix+"PASS\n") {

@@ -35,7 +35,13 @@
  *	       is 11), then a good READ:
  *	blkevil: case toomany: 12 segments -> status -1 (BLKIF_RSP_ERROR)
  *	blkevil: case toomany: good read after -> status 0 (BLKIF_RSP_OKAY)
- *   These four then close as a front end should (F/state 5, B/state 5 or
+ *   rowrite   (give it an access=ro disk) a WRITE of 0xa5 bytes to sectors
+ *	       0-7, which blkfront would refuse itself, then a good READ
+ *	       that must find sectors 0-7 unchanged:
+ *	blkevil: case rowrite: write to a read-only disk -> status -1 (BLKIF_RSP_ERROR)
+ *	blkevil: case rowrite: good read after -> status 0 (BLKIF_RSP_OKAY)
+ *	blkevil: case rowrite: sectors 0-7 unchanged
+ *   These five then close as a front end should (F/state 5, B/state 5 or
  *   6, F/state 6, B/state 6):
  *	blkevil: case <name>: closed
  *   jump      a good READ, then req_prod = req_cons + 33 (more than the
@@ -416,6 +422,22 @@ static int case_badwrite(void)
 	return close_vbd();
 }
 
+static int case_rowrite(void)
+{
+	blkif_request_t req;
+
+	memset(data[1], 0xa5, PAGE_SIZE);
+	start_rw(&req, BLKIF_OP_WRITE, 0);
+	add_page(&req, data_ref[1]);
+	if (expect(&req, "write to a read-only disk", BLKIF_RSP_ERROR) != 0 ||
+	    good_read(0, "good read after") != 0)
+		return 1;
+	if (memcmp(data[0], data[1], PAGE_SIZE) == 0)
+		FAIL("case rowrite: sectors 0-7 hold the refused write");
+	SAY("sectors 0-7 unchanged");
+	return close_vbd();
+}
+
 static int case_pastend(void)
 {
 	blkif_request_t req;
@@ -490,7 +512,7 @@ int main(const struct hvm_start_info *si)
 		rc = expect_disconnect("refused", STATE_BIT(XenbusStateConnected));
 	} else {
 		if (strcmp(name, "badgref") && strcmp(name, "badwrite") && strcmp(name, "pastend") &&
-		    strcmp(name, "toomany") && strcmp(name, "jump") && strcmp(name, "backwards"))
+		    strcmp(name, "rowrite") && strcmp(name, "toomany") && strcmp(name, "jump") && strcmp(name, "backwards"))
 			FAIL("case=%s: unknown case", name);
 		if (connect_vbd() != 0)
 			return 1;
@@ -500,6 +522,8 @@ int main(const struct hvm_start_info *si)
 			rc = case_badwrite();
 		else if (!strcmp(name, "pastend"))
 			rc = case_pastend();
+		else if (!strcmp(name, "rowrite"))
+			rc = case_rowrite();
 		else if (!strcmp(name, "toomany"))
 			rc = case_toomany();
 		else
