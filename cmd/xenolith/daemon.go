@@ -7,8 +7,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/xenolith/xenolith/toolstack/api"
-	"github.com/xenolith/xenolith/toolstack/dom0"
 	"github.com/xenolith/xenolith/toolstack/daemon"
+	"github.com/xenolith/xenolith/toolstack/dom0"
 	"github.com/xenolith/xenolith/toolstack/xenstore"
 )
 
