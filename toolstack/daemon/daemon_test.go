@@ -609,3 +609,79 @@ func TestVCPUsAndInfo(t *testing.T) {
 		t.Errorf("info %+v", hi)
 	}
 }
+
+// TestDiskAttachDetach drives the disk routes against a guest without a
+// block front end: the vbd is published (front end Initialising, back end
+// InitWait), listed, refused twice, and detached at once (nothing of the
+// guest's to wait for); a destroy removes what is still attached.
+func TestDiskAttachDetach(t *testing.T) {
+	td := startDaemon(t, func(o *Options) { o.DetachTimeout = 30 * time.Second })
+	ctx := context.Background()
+	resp := td.create(t, "lifecycle", `name = "d"`, `cmdline = "end=halt"`)
+	img := filepath.Join(td.dir, "d.img")
+	if err := os.WriteFile(img, make([]byte, 1<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		ref, spec string
+		is        error
+		msg       string
+	}{
+		{"d", "d.img,raw,xvdb,rw", api.ErrBadRequest, `target "d.img" is relative`},
+		{"d", img + ",vhd,xvdb", api.ErrBadRequest, "vhd"},
+		{"d", filepath.Join(td.dir, "none.img") + ",raw,xvdb", api.ErrBadRequest, "no such file"},
+		{"Domain-0", img + ",raw,xvdb", api.ErrConflict, "Domain-0"},
+		{"nope", img + ",raw,xvdb", api.ErrNotFound, "nope"},
+	} {
+		_, err := td.c.AttachDisk(ctx, tc.ref, api.DiskAttachRequest{Spec: tc.spec})
+		if !errors.Is(err, tc.is) || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("attach %s %q: %v, want %v with %q", tc.ref, tc.spec, err, tc.is, tc.msg)
+		}
+	}
+	info, err := td.c.AttachDisk(ctx, "d", api.DiskAttachRequest{Spec: "format=raw, vdev=xvdb, access=ro, target=" + img})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := fmt.Sprintf("/local/domain/0/backend/vbd/%d/51728", resp.DomID)
+	want := api.DiskInfo{VDev: "xvdb", DevID: 51728, Target: img, Access: "ro", DeviceType: "disk", FrontendID: resp.DomID,
+		State: 1, BackState: 2, EvtchnPort: -1, RingRef: -1, BackendPath: back}
+	if info != want {
+		t.Errorf("attach: %+v\nwant %+v", info, want)
+	}
+	if _, err := td.c.AttachDisk(ctx, "d", api.DiskAttachRequest{Spec: img + ",raw,xvdb,rw"}); !errors.Is(err, api.ErrConflict) {
+		t.Errorf("second xvdb: %v, want 409", err)
+	}
+	if l, err := td.c.Disks(ctx, "d"); err != nil || len(l) != 1 || l[0].DevID != 51728 {
+		t.Errorf("disks: %+v %v", l, err)
+	}
+	if v, err := td.xsc.Read(0, back+"/mode"); err != nil || string(v) != "r" {
+		t.Errorf("%s/mode = %q, %v", back, v, err)
+	}
+	for vdev, is := range map[string]error{"xvdc": api.ErrNotFound, "hdz": api.ErrBadRequest} {
+		if _, err := td.c.DetachDisk(ctx, "d", vdev); !errors.Is(err, is) {
+			t.Errorf("detach %s: %v, want %v", vdev, err, is)
+		}
+	}
+	start := time.Now()
+	if res, err := td.c.DetachDisk(ctx, "d", "51728"); err != nil || res.Forced {
+		t.Fatalf("detach: %+v %v", res, err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("detaching a disk the guest never connected took %v", d)
+	}
+	for _, p := range []string{back, fmt.Sprintf("/local/domain/%d/device/vbd/51728", resp.DomID)} {
+		if _, err := td.xsc.Read(0, p); err == nil {
+			t.Errorf("%s still in xenstore after detach", p)
+		}
+	}
+	// Attached again, then the domain is destroyed with it.
+	if _, err := td.c.AttachDisk(ctx, "d", api.DiskAttachRequest{Spec: img + ",raw,xvdb,rw"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := td.c.Destroy(ctx, "d"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := td.xsc.Read(0, back); err == nil {
+		t.Errorf("%s still in xenstore after destroy", back)
+	}
+}
