@@ -228,6 +228,9 @@ func (d *Daemon) buildDomain(rec *record) (*domains.Domain, error) {
 			dom.Destroy()
 			d.xs.DomainDied(dom.ID)
 			h.close()
+			if spec.Line == 0 { // attached with block-attach, now a restart
+				return nil, api.BadRequest("config", "key \"disk\" (attached with block-attach): %v", err)
+			}
 			return nil, api.BadRequest("config", "line %d: key \"disk\": %v", spec.Line, err)
 		}
 		rec.disks = append(rec.disks, disk)

@@ -685,3 +685,48 @@ func TestDiskAttachDetach(t *testing.T) {
 		t.Errorf("%s still in xenstore after destroy", back)
 	}
 }
+
+// TestHotpluggedDiskSurvivesRestart: a disk attached with block-attach is
+// part of the domain's config (list -l) and is attached again when the
+// domain restarts, as libxl keeps hotplugged devices; a detached one is
+// gone from both.
+func TestHotpluggedDiskSurvivesRestart(t *testing.T) {
+	td := startDaemon(t, nil)
+	ctx := context.Background()
+	img := filepath.Join(td.dir, "r.img")
+	if err := os.WriteFile(img, make([]byte, 1<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	first, err := td.tryCreate(t, "lifecycle", true, `name = "r"`, `cmdline = "end=reboot"`, `on_reboot = "restart"`,
+		fmt.Sprintf("disk = [ %q ]", img+",raw,xvda,ro"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, vdev := range []string{"xvdb", "xvdc"} {
+		if _, err := td.c.AttachDisk(ctx, "r", api.DiskAttachRequest{Spec: img + ",raw," + vdev + ",ro"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := td.c.DetachDisk(ctx, "r", "xvdc"); err != nil {
+		t.Fatal(err)
+	}
+	if cfg := string(td.get(t, "r").Config); !strings.Contains(cfg, `"VDev":"xvdb"`) || strings.Contains(cfg, `"VDev":"xvdc"`) {
+		t.Errorf("config after attaching xvdb and xvdc, detaching xvdc:\n%s", cfg)
+	}
+	if err := td.c.Unpause(ctx, "r"); err != nil {
+		t.Fatal(err)
+	}
+	var disks []api.DiskInfo
+	waitFor(t, "the restarted domain's disks", func() bool {
+		d, err := td.c.Get(ctx, "r")
+		if err != nil || d.DomID == first.DomID {
+			return false
+		}
+		disks, err = td.c.Disks(ctx, "r")
+		return err == nil && len(disks) == 2
+	})
+	if disks[0].VDev != "xvda" || disks[1].VDev != "xvdb" || disks[1].Access != "ro" {
+		t.Errorf("restarted domain's disks: %+v", disks)
+	}
+	td.c.Destroy(ctx, "r")
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"github.com/xenolith/xenolith/toolstack/api"
@@ -51,6 +52,9 @@ func (d *Daemon) AttachDisk(ctx context.Context, ref string, req api.DiskAttachR
 		return api.DiskInfo{}, fmt.Errorf("domain %s: attaching %s: %w", r.name, spec.VDev, err)
 	}
 	r.disks = append(r.disks, k)
+	d.mu.Lock()
+	r.diskSpecs = append(slices.Clip(r.diskSpecs), spec)
+	d.mu.Unlock()
 	log.Info("disk attached", "target", spec.Target, "devid", spec.DevID, "read_only", spec.ReadOnly)
 	return diskInfo(k), nil
 }
@@ -98,6 +102,9 @@ func (d *Daemon) DetachDisk(ctx context.Context, ref, vdev string) (api.DiskDeta
 		return api.DiskDetachResult{}, &api.Error{Status: 404, Field: "vdev",
 			Message: fmt.Sprintf("domain %s (domid %d) has no disk %s (devid %d): see xenolith block-list %s", r.name, r.id, vdev, devid, r.name)}
 	}
+	d.mu.Lock()
+	r.diskSpecs = slices.DeleteFunc(slices.Clone(r.diskSpecs), func(s xlcfg.DiskSpec) bool { return s.DevID == devid })
+	d.mu.Unlock()
 	forced, err := k.Detach(d.opts.DetachTimeout)
 	log := d.log.With("domain", r.name, "domid", r.id, "vdev", k.Spec.VDev)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -172,11 +173,12 @@ func (d *Daemon) Get(ctx context.Context, ref string) (api.DomainDetail, error) 
 }
 
 // configLocked is r's config as it stands: its current name and uuid
-// (after a rename, a restart keeps the new name, as xl's does); Daemon.mu
-// is held.
+// (after a rename, a restart keeps the new name, as xl's does) and its
+// disks (with those attached and detached since); Daemon.mu is held.
 func configLocked(r *record) *xlcfg.DomainConfig {
 	c := *r.spec.cfg
 	c.Name, c.UUID, c.HasUUID = r.name, r.uuid, true
+	c.Disks = slices.Clip(r.diskSpecs)
 	return &c
 }
 

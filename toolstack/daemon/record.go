@@ -126,11 +126,16 @@ type record struct {
 	successor     *record // the restarted domain
 	outcome       string  // api.ShutdownResult.Outcome, set when settled
 	reason        uint32  // SHUTDOWN_* the guest ended with, once Ended
+	// diskSpecs is the config's disk list as it stands: block-attach
+	// adds to it and block-detach removes from it, so the domain's
+	// config (list -l) and a restart see the hotplugged disks, as
+	// libxl keeps them in the domain's stored config.
+	diskSpecs []xlcfg.DiskSpec
 }
 
 func newRecord(sp spec) *record {
 	return &record{
-		spec: sp, name: sp.cfg.Name, uuid: sp.uuid,
+		spec: sp, name: sp.cfg.Name, uuid: sp.uuid, diskSpecs: sp.cfg.Disks,
 		ended: make(chan struct{}), settled: make(chan struct{}),
 	}
 }
