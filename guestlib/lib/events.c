@@ -29,9 +29,11 @@
 #include <guestlib/events.h>
 #include <guestlib/hypervisor.h>
 #include <guestlib/smp.h>
+#include <guestlib/time.h>
 
 #define PAGE_SHIFT	    12
 #define BITS_PER_WORD	    64
+#define BIND_RETRY_NS	    (10 * NS_PER_MSEC)
 #define NR_WORDS	    (GUESTLIB_NR_EVTCHN / BITS_PER_WORD)
 #define NR_SHARED_WORDS	    (sizeof(((shared_info_t *)0)->evtchn_pending) / sizeof(xen_ulong_t))
 
@@ -447,6 +449,24 @@ int evtchn_bind_interdomain(domid_t remote_dom, evtchn_port_t remote_port,
 	if (rc == 0)
 		*local_port = op.local_port;
 	return rc;
+}
+
+int evtchn_bind_interdomain_retry(domid_t remote_dom, evtchn_port_t remote_port,
+				  evtchn_handler_t fn, void *data,
+				  evtchn_port_t *local_port, uint64_t timeout_ns)
+{
+	uint64_t now = monotonic_ns();
+	uint64_t deadline = timeout_ns > TIME_FOREVER - now ? TIME_FOREVER : now + timeout_ns;
+	int rc;
+
+	for (;;) {
+		rc = evtchn_bind_interdomain(remote_dom, remote_port, fn, data, local_port);
+		if ((rc != -XEN_EINVAL && rc != -XEN_ESRCH) || monotonic_ns() >= deadline)
+			return rc;
+		rc = sleep_ns(BIND_RETRY_NS);
+		if (rc < 0)
+			return rc;
+	}
 }
 
 int evtchn_bind_existing(evtchn_port_t port, evtchn_handler_t fn, void *data)

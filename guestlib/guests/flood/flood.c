@@ -67,18 +67,15 @@ static int receive(unsigned long remote)
 static int send(unsigned long remote, unsigned long remote_port, unsigned long count)
 {
 	evtchn_port_t port;
-	uint64_t t0, deadline;
+	uint64_t t0;
 	unsigned long i;
 	int rc;
 
 	rc = init_time();
 	if (rc < 0)
 		return 1;
-	deadline = monotonic_ns() + 10 * NS_PER_SEC;
-	while ((rc = evtchn_bind_interdomain((domid_t)remote, (evtchn_port_t)remote_port,
-					     NULL, NULL, &port)) < 0 &&
-	       monotonic_ns() < deadline)
-		sleep_ns(10 * 1000 * 1000);
+	rc = evtchn_bind_interdomain_retry((domid_t)remote, (evtchn_port_t)remote_port, NULL,
+					   NULL, &port, 10 * NS_PER_SEC);
 	if (rc < 0) {
 		printk("flood: bind to %lu:%lu failed: %d\n", remote, remote_port, rc);
 		return 1;

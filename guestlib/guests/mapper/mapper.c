@@ -23,7 +23,6 @@
 #define MAP_ADDR	GUESTLIB_GRANT_MAP_GPA
 #define MAP_ADDR_RO	(GUESTLIB_GRANT_MAP_GPA + PAGE_SIZE)
 #define WRONG_GREF_DELTA 100
-#define BIND_RETRY_NS	(10 * NS_PER_MSEC)
 #define BIND_TIMEOUT_NS (10 * NS_PER_SEC)
 #define WAIT_NS		(30 * NS_PER_SEC)
 
@@ -47,20 +46,13 @@ static int got_event(void *arg)
 
 static int bind(domid_t remote, evtchn_port_t remote_port, evtchn_port_t *port)
 {
-	uint64_t deadline = monotonic_ns() + BIND_TIMEOUT_NS;
 	unsigned long flags;
 	int rc;
 
-	for (;;) {
-		rc = evtchn_bind_interdomain(remote, remote_port, on_event, NULL, port);
-		if (rc == 0)
-			break;
-		if ((rc != -XEN_EINVAL && rc != -XEN_ESRCH) || monotonic_ns() >= deadline)
-			return rc;
-		rc = sleep_ns(BIND_RETRY_NS);
-		if (rc < 0)
-			return rc;
-	}
+	rc = evtchn_bind_interdomain_retry(remote, remote_port, on_event, NULL, port,
+					   BIND_TIMEOUT_NS);
+	if (rc < 0)
+		return rc;
 	/* bind_interdomain marks the new port pending: drop that event. */
 	flags = arch_irq_save();
 	evtchn_mask(*port);

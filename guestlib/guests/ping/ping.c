@@ -17,7 +17,6 @@
  */
 #include <guestlib/guestlib.h>
 
-#define BIND_RETRY_NS	(10 * NS_PER_MSEC)
 #define BIND_TIMEOUT_NS (10 * NS_PER_SEC)
 #define RTT_TIMEOUT_NS	NS_PER_SEC
 #define BUCKET_NS	NS_PER_USEC
@@ -94,20 +93,13 @@ static unsigned long rank_of(unsigned long samples, unsigned int pct)
 
 static int bind(domid_t remote, evtchn_port_t remote_port)
 {
-	uint64_t deadline = monotonic_ns() + BIND_TIMEOUT_NS;
 	unsigned long flags;
 	int rc;
 
-	for (;;) {
-		rc = evtchn_bind_interdomain(remote, remote_port, on_reply, &st, &st.port);
-		if (rc == 0)
-			break;
-		if ((rc != -XEN_EINVAL && rc != -XEN_ESRCH) || monotonic_ns() >= deadline)
-			return rc;
-		rc = sleep_ns(BIND_RETRY_NS);
-		if (rc < 0)
-			return rc;
-	}
+	rc = evtchn_bind_interdomain_retry(remote, remote_port, on_reply, &st, &st.port,
+					   BIND_TIMEOUT_NS);
+	if (rc < 0)
+		return rc;
 	/*
 	 * bind_interdomain marks the new port pending (so an early send is not
 	 * lost); pong never sends first, so drop that event before counting.

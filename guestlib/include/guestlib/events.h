@@ -100,6 +100,18 @@ int evtchn_bind_interdomain(domid_t remote_dom, evtchn_port_t remote_port,
 			    evtchn_port_t *local_port);
 
 /*
+ * evtchn_bind_interdomain(), retried while the peer has not offered the
+ * port yet (it may still be booting): while the answer is -XEN_EINVAL (not
+ * offered yet) or -XEN_ESRCH (no such domain yet), sleep 10 ms and try
+ * again, until timeout_ns of system time have passed since the call; then
+ * the last error. Any other error is returned at once. Needs init_time()
+ * (a sleep's error is returned too).
+ */
+int evtchn_bind_interdomain_retry(domid_t remote_dom, evtchn_port_t remote_port,
+				  evtchn_handler_t fn, void *data,
+				  evtchn_port_t *local_port, uint64_t timeout_ns);
+
+/*
  * Handle a port that was bound before this library saw it: one the
  * toolstack connected before boot (HVM_PARAM_STORE_EVTCHN, the console
  * port). Records fn, assumes it notifies vCPU 0 (interdomain ports do),
