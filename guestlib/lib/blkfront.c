@@ -35,8 +35,6 @@
 #include <guestlib/xenbus.h>
 #include "blkfront_priv.h"
 
-#define PAGE_SHIFT 12
-
 _Static_assert(BLKFRONT_RING_SIZE == 32, "one-page blkif ring has 32 entries (digest 7.1)");
 _Static_assert(BLKFRONT_SEGS * BLKFRONT_SECTORS_PER_PAGE <= 255, "sector offsets fit the slot");
 
@@ -56,11 +54,11 @@ static int io_err;
 
 static union {
 	blkif_sring_t s;
-	uint8_t page[BLKFRONT_PAGE_SIZE];
-} ring_page __attribute__((aligned(BLKFRONT_PAGE_SIZE)));
+	uint8_t page[XEN_PAGE_SIZE];
+} ring_page __attribute__((aligned(XEN_PAGE_SIZE)));
 
-static uint8_t bounce[BLKFRONT_RING_SIZE][BLKFRONT_SEGS][BLKFRONT_PAGE_SIZE]
-	__attribute__((aligned(BLKFRONT_PAGE_SIZE)));
+static uint8_t bounce[BLKFRONT_RING_SIZE][BLKFRONT_SEGS][XEN_PAGE_SIZE]
+	__attribute__((aligned(XEN_PAGE_SIZE)));
 static grant_ref_t grefs[BLKFRONT_RING_SIZE][BLKFRONT_SEGS];
 static unsigned int nr_bounce_granted; /* grefs[][] filled in order, slot-major */
 
@@ -68,7 +66,7 @@ static unsigned int nr_bounce_granted; /* grefs[][] filled in order, slot-major 
 
 static xen_pfn_t gfn_of(const void *p)
 {
-	return (xen_pfn_t)((uintptr_t)p >> PAGE_SHIFT); /* identity mapped */
+	return (xen_pfn_t)((uintptr_t)p >> XEN_PAGE_SHIFT); /* identity mapped */
 }
 
 /*
@@ -405,7 +403,7 @@ static int setup_ring(struct blkfront_dev *d)
 	memset(slots, 0, sizeof(slots));
 	inflight = 0;
 	SHARED_RING_INIT(&ring_page.s);
-	FRONT_RING_INIT(&d->ring, &ring_page.s, BLKFRONT_PAGE_SIZE);
+	FRONT_RING_INIT(&d->ring, &ring_page.s, XEN_PAGE_SIZE);
 	d->info.ring_size = RING_SIZE(&d->ring);
 	if (d->info.ring_size != BLKFRONT_RING_SIZE)
 		return -XEN_EINVAL;

@@ -15,6 +15,7 @@
 #include <arch.h>
 #include <guestlib/blkfront.h>
 #include <guestlib/string.h> /* memset, used by SHARED_RING_INIT */
+#include <guestlib/xen.h>
 
 /* ring.h uses these; with __XEN_INTERFACE_VERSION__ >= 0x00030208 it leaves them to us. */
 #define xen_mb()  mb()
@@ -23,10 +24,9 @@
 #include <xen/io/ring.h>
 #include <xen/io/blkif.h>
 
-#define BLKFRONT_PAGE_SIZE	 4096
-#define BLKFRONT_SECTORS_PER_PAGE (BLKFRONT_PAGE_SIZE / BLKFRONT_SECTOR_SIZE)
+#define BLKFRONT_SECTORS_PER_PAGE (XEN_PAGE_SIZE / BLKFRONT_SECTOR_SIZE)
 /* Ring entries in one page (32 for blkif), from ring.h's own arithmetic. */
-#define BLKFRONT_RING_SIZE	 __CONST_RING_SIZE(blkif, BLKFRONT_PAGE_SIZE)
+#define BLKFRONT_RING_SIZE	 __CONST_RING_SIZE(blkif, XEN_PAGE_SIZE)
 #define BLKFRONT_SEGS		 BLKIF_MAX_SEGMENTS_PER_REQUEST
 #define BLKFRONT_NODE_MAX	 64  /* "device/vbd/<devid>" */
 #define BLKFRONT_PATH_MAX	 128 /* a back-end path plus a key */

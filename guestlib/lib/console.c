@@ -37,7 +37,6 @@
 #include <guestlib/time.h>
 #include <guestlib/xen.h>
 
-#define PAGE_SHIFT	    12
 #define CONSOLE_WRITE_CHUNK 1024 /* bytes per CONSOLEIO_write hypercall */
 #define LOOKAHEAD	    64	 /* input bytes taken from the ring at once */
 #define ECHO_MAX	    64	 /* echo bytes console_getline() batches per write */

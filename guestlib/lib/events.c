@@ -30,8 +30,8 @@
 #include <guestlib/hypervisor.h>
 #include <guestlib/smp.h>
 #include <guestlib/time.h>
+#include <guestlib/xen.h>
 
-#define PAGE_SHIFT	    12
 #define BITS_PER_WORD	    64
 #define BIND_RETRY_NS	    (10 * NS_PER_MSEC)
 #define NR_WORDS	    (GUESTLIB_NR_EVTCHN / BITS_PER_WORD)
@@ -51,8 +51,8 @@ struct port_slot {
 /* The page that becomes shared_info: page aligned and a whole page. */
 static union {
 	shared_info_t s;
-	char page[1 << PAGE_SHIFT];
-} shinfo_page __attribute__((aligned(1 << PAGE_SHIFT)));
+	char page[XEN_PAGE_SIZE];
+} shinfo_page __attribute__((aligned(XEN_PAGE_SIZE)));
 
 static shared_info_t *shinfo; /* non-NULL once init_events() succeeded */
 static struct port_slot ports[GUESTLIB_NR_EVTCHN];
@@ -106,7 +106,7 @@ static int map_shared_info(void)
 		.domid = DOMID_SELF,
 		.space = XENMAPSPACE_shared_info,
 		.idx = 0,
-		.gpfn = (uintptr_t)&shinfo_page >> PAGE_SHIFT,
+		.gpfn = (uintptr_t)&shinfo_page >> XEN_PAGE_SHIFT,
 	};
 	long rc;
 

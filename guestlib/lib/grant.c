@@ -24,10 +24,9 @@
 #include <guestlib/grant.h>
 #include <guestlib/hypervisor.h>
 #include <guestlib/spinlock.h>
+#include <guestlib/xen.h>
 
-#define PAGE_SHIFT	  12
-#define PAGE_SIZE	  (1UL << PAGE_SHIFT)
-#define ENTRIES_PER_FRAME (PAGE_SIZE / sizeof(grant_entry_v1_t))
+#define ENTRIES_PER_FRAME (XEN_PAGE_SIZE / sizeof(grant_entry_v1_t))
 #define MAX_REFS	  (GUESTLIB_GRANT_MAX_FRAMES * ENTRIES_PER_FRAME)
 #define BITS_PER_WORD	  64
 #define NR_WORDS	  (MAX_REFS / BITS_PER_WORD)
@@ -50,7 +49,7 @@ static int map_frame(unsigned int i)
 		.domid = DOMID_SELF,
 		.space = XENMAPSPACE_grant_table,
 		.idx = i,
-		.gpfn = (GUESTLIB_GRANT_TABLE_GPA >> PAGE_SHIFT) + i,
+		.gpfn = (GUESTLIB_GRANT_TABLE_GPA >> XEN_PAGE_SHIFT) + i,
 	};
 	long rc = HYPERVISOR_memory_op(XENMEM_add_to_physmap, &xatp);
 

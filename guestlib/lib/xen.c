@@ -56,9 +56,9 @@ int xen_ring_params(uint32_t pfn_param, uint32_t evtchn_param, void **page, uint
 	if (rc < 0)
 		return (int)rc;
 	if (pfn.value == 0 || evtchn.value == 0 || evtchn.value >= GUESTLIB_NR_EVTCHN ||
-	    pfn.value >= (1ULL << (32 - 12)))
+	    pfn.value >= (1ULL << (32 - XEN_PAGE_SHIFT)))
 		return -XEN_ENODEV;
-	*page = (void *)(uintptr_t)(pfn.value << 12);
+	*page = (void *)(uintptr_t)(pfn.value << XEN_PAGE_SHIFT);
 	*port = (uint32_t)evtchn.value;
 	return 0;
 }

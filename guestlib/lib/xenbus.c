@@ -74,7 +74,6 @@
 #include <guestlib/time.h>
 #include <guestlib/xenbus.h>
 
-#define PAGE_SHIFT	 12
 #define XB_TIMEOUT_NS	 (30 * NS_PER_SEC)
 #define XB_POLL_NS	 NS_PER_MSEC
 #define ARRAY_SIZE(a)	 (sizeof(a) / sizeof((a)[0]))

@@ -14,7 +14,7 @@
 
 #define SEQ_SECTORS 88 /* 44 KiB: 11 segments of 4 KiB */
 
-static uint8_t buf[SEQ_SECTORS * 512] __attribute__((aligned(4096)));
+static uint8_t buf[SEQ_SECTORS * 512] __attribute__((aligned(XEN_PAGE_SIZE)));
 
 static uint64_t lcg(uint64_t *s)
 {

@@ -76,8 +76,7 @@
 #include <xen/io/blkif.h>
 
 #define DEFAULT_DEVID	 51712 /* xvda: 202 << 8 */
-#define PAGE_SIZE	 4096
-#define SECTORS_PER_PAGE (PAGE_SIZE / 512)
+#define SECTORS_PER_PAGE (XEN_PAGE_SIZE / 512)
 #define UNGRANTED_REF	 511  /* in the first table frame; we grant refs 8..10 only */
 #define OUTSIDE_REF	 9999 /* beyond the table (512 refs per frame, few frames) */
 #define TOO_MANY_SEGS	 12
@@ -89,9 +88,9 @@
 
 static union {
 	blkif_sring_t s;
-	uint8_t page[PAGE_SIZE];
-} ring_page __attribute__((aligned(PAGE_SIZE)));
-static uint8_t data[2][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+	uint8_t page[XEN_PAGE_SIZE];
+} ring_page __attribute__((aligned(XEN_PAGE_SIZE)));
+static uint8_t data[2][XEN_PAGE_SIZE] __attribute__((aligned(XEN_PAGE_SIZE)));
 
 static const char *test_case;
 static char node[64];		/* F, relative to ~ */
@@ -312,13 +311,14 @@ static int publish(int bogus_ring)
 	if (rc < 0)
 		FAIL("back end InitWait: %d (state %lu)", rc, st);
 
-	/* Guest memory is identity mapped: a page's gfn is its address >> 12. */
+	/* Guest memory is identity mapped: a page's gfn is its address >> XEN_PAGE_SHIFT. */
 	SHARED_RING_INIT(&ring_page.s);
-	FRONT_RING_INIT(&ring, &ring_page.s, PAGE_SIZE);
-	if ((rc = gnttab_grant_access(backend_id, (uintptr_t)&ring_page >> 12, 0, &ring_ref)) < 0)
+	FRONT_RING_INIT(&ring, &ring_page.s, XEN_PAGE_SIZE);
+	if ((rc = gnttab_grant_access(backend_id, (uintptr_t)&ring_page >> XEN_PAGE_SHIFT, 0,
+				      &ring_ref)) < 0)
 		FAIL("grant ring: %d", rc);
 	for (i = 0; i < 2; i++)
-		if ((rc = gnttab_grant_access(backend_id, (uintptr_t)data[i] >> 12, 0,
+		if ((rc = gnttab_grant_access(backend_id, (uintptr_t)data[i] >> XEN_PAGE_SHIFT, 0,
 					      &data_ref[i])) < 0)
 			FAIL("grant data page %u: %d", i, rc);
 	if ((rc = evtchn_alloc_unbound(backend_id, on_ring_event, NULL, &port)) < 0)
@@ -409,14 +409,14 @@ static int case_badwrite(void)
 
 	if (good_read(0, "good read before") != 0)
 		return 1;
-	memset(data[1], 0xa5, PAGE_SIZE);
+	memset(data[1], 0xa5, XEN_PAGE_SIZE);
 	start_rw(&req, BLKIF_OP_WRITE, 0);
 	add_page(&req, data_ref[1]);
 	add_page(&req, OUTSIDE_REF);
 	if (expect(&req, "bogus second gref", BLKIF_RSP_ERROR) != 0 ||
 	    good_read(1, "good read after") != 0)
 		return 1;
-	if (memcmp(data[0], data[1], PAGE_SIZE) != 0)
+	if (memcmp(data[0], data[1], XEN_PAGE_SIZE) != 0)
 		FAIL("case badwrite: sectors 0-7 changed by a refused write");
 	SAY("sectors 0-7 unchanged");
 	return close_vbd();
@@ -426,13 +426,13 @@ static int case_rowrite(void)
 {
 	blkif_request_t req;
 
-	memset(data[1], 0xa5, PAGE_SIZE);
+	memset(data[1], 0xa5, XEN_PAGE_SIZE);
 	start_rw(&req, BLKIF_OP_WRITE, 0);
 	add_page(&req, data_ref[1]);
 	if (expect(&req, "write to a read-only disk", BLKIF_RSP_ERROR) != 0 ||
 	    good_read(0, "good read after") != 0)
 		return 1;
-	if (memcmp(data[0], data[1], PAGE_SIZE) == 0)
+	if (memcmp(data[0], data[1], XEN_PAGE_SIZE) == 0)
 		FAIL("case rowrite: sectors 0-7 hold the refused write");
 	SAY("sectors 0-7 unchanged");
 	return close_vbd();

@@ -27,7 +27,7 @@
 #define SECTOR	       BLKFRONT_SECTOR_SIZE
 #define LIST_MAX       512 /* device/vbd's listing: NUL-separated devids */
 
-static uint8_t buf[2 * SECTOR] __attribute__((aligned(4096)));
+static uint8_t buf[2 * SECTOR] __attribute__((aligned(XEN_PAGE_SIZE)));
 static char text[SECTOR];
 
 static volatile unsigned long vbd_events; /* watch events on device/vbd (vCPU 0) */

@@ -42,7 +42,7 @@ static const unsigned int misalign[] = { 0, 1, 8, 513 };	  /* buffer offset, byt
 #define MAX_LENGTH  4097
 #define BUF_SIZE    (MAX_LENGTH * SECTOR + 1024)
 
-static uint8_t buf[BUF_SIZE] __attribute__((aligned(4096)));
+static uint8_t buf[BUF_SIZE] __attribute__((aligned(XEN_PAGE_SIZE)));
 
 /*
  * The pattern, 8 bytes at a time (guest code is emulated): within 4 KiB

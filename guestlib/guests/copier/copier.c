@@ -16,11 +16,10 @@
  */
 #include <guestlib/guestlib.h>
 
-#define PAGE_SIZE     4096
 #define CROSS_OFFSET  4000
 #define CROSS_LEN     200
 
-static uint8_t page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static uint8_t page[XEN_PAGE_SIZE] __attribute__((aligned(XEN_PAGE_SIZE)));
 
 static uint8_t pattern_a(unsigned int i) { return (uint8_t)((i * 7 + 1) & 0xff); }
 static uint8_t pattern_b(unsigned int i) { return (uint8_t)((i * 13 + 5) & 0xff); }
@@ -28,14 +27,14 @@ static uint8_t pattern_b(unsigned int i) { return (uint8_t)((i * 13 + 5) & 0xff)
 int main(const struct hvm_start_info *si)
 {
 	const char *cmdline = start_info_cmdline(si);
-	xen_pfn_t gmfn = (uintptr_t)page >> 12;
+	xen_pfn_t gmfn = (uintptr_t)page >> XEN_PAGE_SHIFT;
 	struct gnttab_copy op;
 	unsigned long gref, len;
 	unsigned int i;
 	int rc;
 
 	if (cmdline_get_ulong(cmdline, "gref", &gref) < 0 || gref > UINT32_MAX ||
-	    cmdline_get_ulong(cmdline, "len", &len) < 0 || len < 1 || len > PAGE_SIZE) {
+	    cmdline_get_ulong(cmdline, "len", &len) < 0 || len < 1 || len > XEN_PAGE_SIZE) {
 		printk("copier: FAIL usage: gref=<ref> len=<1..4096> (cmdline \"%s\")\n", cmdline);
 		return 1;
 	}
@@ -55,7 +54,7 @@ int main(const struct hvm_start_info *si)
 		}
 	}
 
-	for (i = 0; i < PAGE_SIZE; i++)
+	for (i = 0; i < XEN_PAGE_SIZE; i++)
 		page[i] = pattern_b(i);
 	gnttab_copy_to_gref(&op, gmfn, 0, 0, (grant_ref_t)gref, 0, (uint16_t)len);
 	rc = gnttab_copy(&op, 1);

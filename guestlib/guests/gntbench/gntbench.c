@@ -10,11 +10,9 @@
 #include <guestlib/guestlib.h>
 
 #define MAP_ADDR 0xE0100000UL
-#define BENCH_PAGE_SIZE 4096
-#define BENCH_PAGE_SHIFT 12
 
-static uint8_t src[BENCH_PAGE_SIZE] __attribute__((aligned(BENCH_PAGE_SIZE)));
-static uint8_t dst[BENCH_PAGE_SIZE] __attribute__((aligned(BENCH_PAGE_SIZE)));
+static uint8_t src[XEN_PAGE_SIZE] __attribute__((aligned(XEN_PAGE_SIZE)));
+static uint8_t dst[XEN_PAGE_SIZE] __attribute__((aligned(XEN_PAGE_SIZE)));
 
 int main(const struct hvm_start_info *si)
 {
@@ -35,16 +33,16 @@ int main(const struct hvm_start_info *si)
 	if (rc == 0)
 		rc = xen_domid(&self);
 	if (rc == 0)
-		rc = gnttab_grant_access(self, (uintptr_t)src >> BENCH_PAGE_SHIFT, 0, &ref);
+		rc = gnttab_grant_access(self, (uintptr_t)src >> XEN_PAGE_SHIFT, 0, &ref);
 	if (rc < 0) {
 		printk("gntbench: FAIL set-up: %d\n", rc);
 		return 1;
 	}
-	for (i = 0; i < BENCH_PAGE_SIZE; i++)
+	for (i = 0; i < XEN_PAGE_SIZE; i++)
 		src[i] = (uint8_t)i;
 	t0 = monotonic_ns();
 	for (i = 0; i < count; i++) {
-		gnttab_copy_from_gref(&op, self, ref, 0, (uintptr_t)dst >> BENCH_PAGE_SHIFT, 0, BENCH_PAGE_SIZE);
+		gnttab_copy_from_gref(&op, self, ref, 0, (uintptr_t)dst >> XEN_PAGE_SHIFT, 0, XEN_PAGE_SIZE);
 		rc = gnttab_copy(&op, 1);
 		if (rc < 0 || op.status != GNTST_okay) {
 			printk("gntbench: FAIL copy %lu: %d status %d\n", i, rc, op.status);
@@ -52,7 +50,7 @@ int main(const struct hvm_start_info *si)
 		}
 	}
 	t1 = monotonic_ns();
-	if (memcmp(src, dst, BENCH_PAGE_SIZE)) {
+	if (memcmp(src, dst, XEN_PAGE_SIZE)) {
 		printk("gntbench: FAIL copied data differs\n");
 		return 1;
 	}

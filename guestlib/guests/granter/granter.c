@@ -20,10 +20,9 @@
  */
 #include <guestlib/guestlib.h>
 
-#define PAGE_SIZE  4096
 #define WAIT_NS	   (30 * NS_PER_SEC)
 
-static uint8_t page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static uint8_t page[XEN_PAGE_SIZE] __attribute__((aligned(XEN_PAGE_SIZE)));
 static volatile unsigned long events; /* written by on_event (vCPU 0) */
 
 static uint8_t pattern_a(unsigned int i) { return (uint8_t)((i * 7 + 1) & 0xff); }
@@ -51,7 +50,7 @@ static int check_page(int b)
 {
 	unsigned int i;
 
-	for (i = 0; i < PAGE_SIZE; i++)
+	for (i = 0; i < XEN_PAGE_SIZE; i++)
 		if (((volatile uint8_t *)page)[i] != (b ? pattern_b(i) : pattern_a(i)))
 			return (int)i;
 	return -1;
@@ -71,7 +70,7 @@ int main(const struct hvm_start_info *si)
 		printk("granter: FAIL usage: remote_domid=<domid> (cmdline \"%s\")\n", cmdline);
 		return 1;
 	}
-	for (i = 0; i < PAGE_SIZE; i++)
+	for (i = 0; i < XEN_PAGE_SIZE; i++)
 		page[i] = pattern_a(i);
 
 	rc = init_events();
@@ -81,7 +80,7 @@ int main(const struct hvm_start_info *si)
 		printk("granter: FAIL set-up: %d\n", rc);
 		return 1;
 	}
-	rc = gnttab_grant_access((domid_t)remote, (uintptr_t)page >> 12, 0, &ref);
+	rc = gnttab_grant_access((domid_t)remote, (uintptr_t)page >> XEN_PAGE_SHIFT, 0, &ref);
 	if (rc < 0) {
 		printk("granter: FAIL grant_access: %d\n", rc);
 		return 1;

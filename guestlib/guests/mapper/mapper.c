@@ -19,9 +19,8 @@
  */
 #include <guestlib/guestlib.h>
 
-#define PAGE_SIZE	4096
 #define MAP_ADDR	GUESTLIB_GRANT_MAP_GPA
-#define MAP_ADDR_RO	(GUESTLIB_GRANT_MAP_GPA + PAGE_SIZE)
+#define MAP_ADDR_RO	(GUESTLIB_GRANT_MAP_GPA + XEN_PAGE_SIZE)
 #define WRONG_GREF_DELTA 100
 #define BIND_TIMEOUT_NS (10 * NS_PER_SEC)
 #define WAIT_NS		(30 * NS_PER_SEC)
@@ -68,7 +67,7 @@ static int check_page(uintptr_t addr, int b)
 	const volatile uint8_t *p = (const volatile uint8_t *)addr;
 	unsigned int i;
 
-	for (i = 0; i < PAGE_SIZE; i++)
+	for (i = 0; i < XEN_PAGE_SIZE; i++)
 		if (p[i] != (b ? pattern_b(i) : pattern_a(i)))
 			return (int)i;
 	return -1;
@@ -121,7 +120,7 @@ int main(const struct hvm_start_info *si)
 		       pattern_a(bad));
 		return 1;
 	}
-	for (i = 0; i < PAGE_SIZE; i++)
+	for (i = 0; i < XEN_PAGE_SIZE; i++)
 		p[i] = pattern_b(i);
 	rc = evtchn_notify(port);
 	if (rc < 0) {

@@ -11,6 +11,16 @@
 #include <stdint.h>
 #include <xen/xen.h>
 
+/*
+ * Xen's page: 4 KiB on every architecture for hypercall arguments, grant
+ * tables, shared rings and frame numbers (guest memory is identity mapped,
+ * so a page's gfn is its address >> XEN_PAGE_SHIFT). <xen/io/ring.h>
+ * defines the same XEN_PAGE_SHIFT unless it is already defined; Xen's
+ * public headers have no XEN_PAGE_SIZE.
+ */
+#define XEN_PAGE_SHIFT 12
+#define XEN_PAGE_SIZE  (1UL << XEN_PAGE_SHIFT)
+
 /* What detection found. Filled by init_xen(); read-only afterwards. */
 struct xen_info {
 	uint32_t cpuid_base;	  /* leaf holding the signature: 0x40000000, or 0x40000100 etc. */
