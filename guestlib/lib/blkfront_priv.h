@@ -16,6 +16,7 @@
 #include <guestlib/blkfront.h>
 #include <guestlib/string.h> /* memset, used by SHARED_RING_INIT */
 #include <guestlib/xen.h>
+#include <guestlib/xenbus.h>
 
 /* ring.h uses these; with __XEN_INTERFACE_VERSION__ >= 0x00030208 it leaves them to us. */
 #define xen_mb()  mb()
@@ -40,7 +41,7 @@ struct blkfront_dev {
 	char backend[BLKFRONT_PATH_MAX]; /* back-end directory, absolute */
 	char token[32];			 /* watch token for <backend>/state */
 	int watching;
-	volatile unsigned long be_events; /* watch events on <backend>/state (vCPU 0 handler) */
+	struct xenbus_watch_counter be_watch; /* watch events on <backend>/state */
 
 	blkif_front_ring_t ring;
 	int ring_granted;

@@ -18,8 +18,8 @@
  * Closing: write F/state = 5, wait for B/state 5 or 6, write F/state = 6,
  * wait for B/state 6 (a missing B/state counts as Closed), unwatch.
  *
- * The watch callback (xenbus's event handler, vCPU 0) only counts events;
- * the main flow reads B/state again after each.
+ * The watch callback (xenbus_watch_count(), in xenbus's event handler on
+ * vCPU 0) only counts events; the main flow reads B/state again after each.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -114,15 +114,6 @@ static int switch_state(struct blkfront_dev *d, enum xenbus_state s)
 
 /* ---- following the back end's state ---- */
 
-static void on_backend_state(const char *path, const char *token, void *data)
-{
-	struct blkfront_dev *d = data;
-
-	(void)path;
-	(void)token;
-	d->be_events++;
-}
-
 /*
  * Read B/state. -XEN_ENOENT when it is gone: the toolstack removes the
  * back-end directory after a detach, and then reading it is -XEN_EACCES
@@ -136,18 +127,6 @@ static int read_backend_state(struct blkfront_dev *d, unsigned long *v)
 	return rc == -XEN_EACCES ? -XEN_ENOENT : rc;
 }
 
-struct be_wait {
-	struct blkfront_dev *d;
-	unsigned long seen;
-};
-
-static int backend_changed(void *arg)
-{
-	struct be_wait *w = arg;
-
-	return w->d->be_events != w->seen;
-}
-
 /*
  * Wait until B/state is one of the states in want (a STATE_BIT mask);
  * -XEN_ENODEV if it becomes one in fail first. A missing B/state reads as
@@ -156,12 +135,12 @@ static int backend_changed(void *arg)
 static int wait_backend(struct blkfront_dev *d, unsigned int want, unsigned int fail,
 			enum xenbus_state missing_as, enum xenbus_state *state)
 {
-	struct be_wait w = { d, 0 };
 	unsigned long v;
 	int rc;
 
 	for (;;) {
-		w.seen = d->be_events; /* before the read: a change after it wakes us */
+		/* Before the read: a change after it wakes us. */
+		d->be_watch.seen = d->be_watch.events;
 		rc = read_backend_state(d, &v);
 		if (rc == -XEN_ENOENT) {
 			v = missing_as;
@@ -174,7 +153,7 @@ static int wait_backend(struct blkfront_dev *d, unsigned int want, unsigned int 
 		}
 		if (v >= 32 || (fail & STATE_BIT(v)))
 			return -XEN_ENODEV;
-		rc = blkfront_wait(backend_changed, &w);
+		rc = blkfront_wait(xenbus_watch_counter_changed, &d->be_watch);
 		if (rc < 0)
 			return rc;
 	}
@@ -225,7 +204,7 @@ int blkfront_xs_probe(struct blkfront_dev *d, unsigned int devid)
 	d->info.backend_id = (domid_t)id;
 
 	snprintf(path, sizeof(path), "%s/state", d->backend);
-	rc = xenbus_watch(path, d->token, on_backend_state, d);
+	rc = xenbus_watch(path, d->token, xenbus_watch_count, &d->be_watch);
 	if (rc < 0)
 		return rc;
 	d->watching = 1;
@@ -328,20 +307,20 @@ int blkfront_xs_close(struct blkfront_dev *d)
 
 int blkfront_xs_wait_closing(struct blkfront_dev *d, uint64_t deadline_ns)
 {
-	struct be_wait w = { d, 0 };
 	unsigned long v;
 	int rc;
 
 	if (!d->watching)
 		return -XEN_ENODEV;
 	for (;;) {
-		w.seen = d->be_events; /* before the read: a change after it wakes us */
+		/* Before the read: a change after it wakes us. */
+		d->be_watch.seen = d->be_watch.events;
 		rc = read_backend_state(d, &v);
 		if (rc == -XEN_ENOENT || (rc == 0 && v != XenbusStateConnected))
 			return 0; /* Closing, Closed, gone, or anything but Connected */
 		if (rc < 0)
 			return rc;
-		rc = wait_until_ns(backend_changed, &w, deadline_ns);
+		rc = wait_until_ns(xenbus_watch_counter_changed, &d->be_watch, deadline_ns);
 		if (rc < 0)
 			return rc;
 	}

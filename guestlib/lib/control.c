@@ -2,9 +2,10 @@
  * control.c - shutdown requests from the toolstack (<guestlib/control.h>).
  *
  * State and who writes it:
- *   events	    watch events on control/shutdown: bumped by on_shutdown
- *		    (xenbus's event handler, vCPU 0), read by the main flow;
- *   events_seen,   the main flow only (control_shutdown_requested());
+ *   watch.events   watch events on control/shutdown: bumped by
+ *		    xenbus_watch_count (xenbus's event handler, vCPU 0), read by
+ *		    the main flow;
+ *   watch.seen,    the main flow only (control_shutdown_requested());
  *   requested,
  *   reason
  *   control_on	    init_control() / fini_control().
@@ -35,8 +36,7 @@ static const struct {
 	{ "reboot", SHUTDOWN_reboot },
 };
 
-static volatile unsigned long events;
-static unsigned long events_seen;
+static struct xenbus_watch_counter watch;
 static int requested;
 static unsigned int reason;
 static int control_on;
@@ -47,14 +47,6 @@ struct request {
 	int accepted; /* a command: acknowledged, reason set */
 	unsigned int reason;
 };
-
-static void on_shutdown(const char *path, const char *token, void *data)
-{
-	(void)path;
-	(void)token;
-	(void)data;
-	events++;
-}
 
 /* Read control/shutdown in t and, for a command we handle, write "". */
 static int read_and_ack(xenbus_transaction_t t, void *arg)
@@ -92,7 +84,7 @@ int init_control(void)
 	if (rc == 0)
 		rc = xenbus_write(XBT_NIL, "control/feature-reboot", "1");
 	if (rc == 0)
-		rc = xenbus_watch(SHUTDOWN_NODE, GUESTLIB_CONTROL_TOKEN, on_shutdown, NULL);
+		rc = xenbus_watch(SHUTDOWN_NODE, GUESTLIB_CONTROL_TOKEN, xenbus_watch_count, &watch);
 	if (rc < 0)
 		return rc;
 	control_on = 1;
@@ -120,13 +112,13 @@ int control_shutdown_requested(unsigned int *why)
 
 	if (!control_on)
 		return -XEN_ENODEV;
-	seen = events;
-	if (seen != events_seen) {
+	seen = watch.events;
+	if (seen != watch.seen) {
 		/* Not marked seen on error: the next call reads again. */
 		rc = xenbus_transaction_retry(read_and_ack, &q);
 		if (rc < 0)
 			return rc;
-		events_seen = seen;
+		watch.seen = seen;
 		if (q.accepted) {
 			requested = 1;
 			reason = q.reason;

@@ -592,6 +592,22 @@ int xenbus_unwatch(const char *path, const char *token)
 	return slot < 0 ? -XEN_ENOENT : 0;
 }
 
+void xenbus_watch_count(const char *path, const char *token, void *data)
+{
+	struct xenbus_watch_counter *c = data;
+
+	(void)path;
+	(void)token;
+	c->events++;
+}
+
+int xenbus_watch_counter_changed(void *arg)
+{
+	const struct xenbus_watch_counter *c = arg;
+
+	return c->events != c->seen;
+}
+
 int xenbus_transaction_start(xenbus_transaction_t *t)
 {
 	struct iov none = { "", 1 };

@@ -102,7 +102,7 @@ static evtchn_port_t port;
 static unsigned long devid = DEFAULT_DEVID, sectors;
 static uint64_t next_id = 1;
 
-static volatile unsigned long be_events; /* watch events on B/state (vCPU 0 handler) */
+static struct xenbus_watch_counter be_watch; /* watch events on B/state */
 
 #define FAIL(fmt, ...)                                                          \
 	do {                                                                    \
@@ -142,19 +142,6 @@ static int write_front(const char *key, unsigned long v)
 	return xenbus_write(XBT_NIL, path, buf);
 }
 
-static void on_backend_state(const char *path, const char *token, void *arg)
-{
-	(void)path;
-	(void)token;
-	(void)arg;
-	be_events++;
-}
-
-static int backend_changed(void *arg)
-{
-	return be_events != *(const unsigned long *)arg;
-}
-
 /*
  * Wait until B/state is in want (a STATE_BIT mask): 0, -XEN_ENODEV if it
  * reaches a state in fail first, -XEN_ETIMEDOUT after STATE_WAIT_NS. The
@@ -163,11 +150,10 @@ static int backend_changed(void *arg)
 static int wait_backend(unsigned int want, unsigned int fail, unsigned long *st)
 {
 	uint64_t deadline = monotonic_ns() + STATE_WAIT_NS;
-	unsigned long seen;
 	int rc;
 
 	for (;;) {
-		seen = be_events; /* before the read: a change after it wakes us */
+		be_watch.seen = be_watch.events; /* before the read: a change after it wakes us */
 		rc = read_ulong(backend, "state", st);
 		if (rc == -XEN_ENOENT)
 			*st = XenbusStateUnknown;
@@ -177,7 +163,7 @@ static int wait_backend(unsigned int want, unsigned int fail, unsigned long *st)
 			return 0;
 		if (*st < 32 && (fail & STATE_BIT(*st)))
 			return -XEN_ENODEV;
-		rc = wait_until_ns(backend_changed, &seen, deadline);
+		rc = wait_until_ns(xenbus_watch_counter_changed, &be_watch, deadline);
 		if (rc < 0)
 			return rc;
 	}
@@ -304,7 +290,7 @@ static int publish(int bogus_ring)
 		FAIL("read backend-id: %d", rc);
 	backend_id = (domid_t)id;
 	snprintf(path, sizeof(path), "%s/state", backend);
-	if ((rc = xenbus_watch(path, "blkevil", on_backend_state, NULL)) < 0)
+	if ((rc = xenbus_watch(path, "blkevil", xenbus_watch_count, &be_watch)) < 0)
 		FAIL("watch %s: %d", path, rc);
 	rc = wait_backend(STATE_BIT(XenbusStateInitWait),
 			  STATE_BIT(XenbusStateClosing) | STATE_BIT(XenbusStateClosed), &st);

@@ -30,20 +30,7 @@
 static uint8_t buf[2 * SECTOR] __attribute__((aligned(XEN_PAGE_SIZE)));
 static char text[SECTOR];
 
-static volatile unsigned long vbd_events; /* watch events on device/vbd (vCPU 0) */
-
-static void on_vbd(const char *path, const char *token, void *data)
-{
-	(void)path;
-	(void)token;
-	(void)data;
-	vbd_events++;
-}
-
-static int vbd_changed(void *arg)
-{
-	return vbd_events != *(const unsigned long *)arg;
-}
+static struct xenbus_watch_counter vbd_watch; /* watch events on device/vbd */
 
 #define FAIL_RC(what, rc)                                         \
 	do {                                                      \
@@ -90,15 +77,15 @@ static int find_new_vbd(unsigned int *devid)
 static int wait_for_vbd(unsigned int *devid)
 {
 	uint64_t deadline = monotonic_ns() + WAIT_NS;
-	unsigned long seen;
 	int rc;
 
 	for (;;) {
-		seen = vbd_events; /* before the listing: a change after it wakes us */
+		/* Before the listing: a change after it wakes us. */
+		vbd_watch.seen = vbd_watch.events;
 		rc = find_new_vbd(devid);
 		if (rc != 0)
 			return rc < 0 ? rc : 0;
-		rc = wait_until_ns(vbd_changed, &seen, deadline);
+		rc = wait_until_ns(xenbus_watch_counter_changed, &vbd_watch, deadline);
 		if (rc < 0)
 			return rc;
 	}
@@ -152,7 +139,7 @@ int main(const struct hvm_start_info *si)
 		FAIL_RC("init_time", rc);
 	if ((rc = init_xenbus()) < 0)
 		FAIL_RC("init_xenbus", rc);
-	if ((rc = xenbus_watch("device/vbd", "blkhot", on_vbd, NULL)) < 0)
+	if ((rc = xenbus_watch("device/vbd", "blkhot", xenbus_watch_count, &vbd_watch)) < 0)
 		FAIL_RC("xenbus_watch", rc);
 
 	for (r = 1; r <= rounds; r++) {

@@ -34,20 +34,7 @@
 #define PATH_MAX	128
 #define BIG_LEN		2000 /* bytes: > XENSTORE_RING_SIZE */
 
-static volatile unsigned long trigger_events; /* bumped by on_trigger (vCPU 0) */
-
-static void on_trigger(const char *path, const char *token, void *data)
-{
-	(void)path;
-	(void)token;
-	(void)data;
-	trigger_events++;
-}
-
-static int trigger_fired(void *arg)
-{
-	return trigger_events != *(const unsigned long *)arg;
-}
+static struct xenbus_watch_counter trigger; /* watch events on data/trigger */
 
 static const char *errname(int rc)
 {
@@ -174,26 +161,25 @@ static int step_transaction(void)
 static int step_watch(void)
 {
 	char buf[VALUE_MAX];
-	unsigned long seen;
 	uint64_t deadline;
 	int rc;
 
-	rc = xenbus_watch("data/trigger", "trigger", on_trigger, NULL);
+	rc = xenbus_watch("data/trigger", "trigger", xenbus_watch_count, &trigger);
 	if (rc < 0)
 		FAIL("watching data/trigger: %d (%s)\n", rc, errname(rc));
 	printk("xsguest: waiting for dom0 on data/trigger\n");
 	deadline = monotonic_ns() + TRIGGER_WAIT_NS;
 	for (;;) {
-		seen = trigger_events; /* before the read: no event slips between */
+		trigger.seen = trigger.events; /* before the read: no event slips between */
 		rc = xenbus_read(XBT_NIL, "data/trigger", buf, sizeof(buf));
 		if (rc > 0)
 			break;
 		if (rc < 0 && rc != -XEN_ENOENT)
 			FAIL("reading data/trigger: %d (%s)\n", rc, errname(rc));
-		rc = wait_until_ns(trigger_fired, &seen, deadline);
+		rc = wait_until_ns(xenbus_watch_counter_changed, &trigger, deadline);
 		if (rc < 0)
 			FAIL("no value in data/trigger after %llu s (%lu events): %d\n",
-			     TRIGGER_WAIT_NS / NS_PER_SEC, trigger_events, rc);
+			     TRIGGER_WAIT_NS / NS_PER_SEC, trigger.events, rc);
 	}
 	printk("xsguest: dom0 wrote data/trigger = %s\n", buf);
 	rc = xenbus_unwatch("data/trigger", "trigger");

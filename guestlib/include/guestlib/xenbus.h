@@ -113,6 +113,32 @@ int xenbus_watch(const char *path, const char *token, xenbus_watch_fn fn, void *
 /* XS_UNWATCH; the callback is gone when this returns (even on error). */
 int xenbus_unwatch(const char *path, const char *token);
 
+/*
+ * A watch whose callback only counts events, for a main flow that reads
+ * the node again after each (see above):
+ *
+ *	static struct xenbus_watch_counter w;
+ *	xenbus_watch(path, token, xenbus_watch_count, &w);
+ *	for (;;) {
+ *		w.seen = w.events;	(before the read: a later event wakes us)
+ *		read path; done if it has what we want;
+ *		wait_until_ns(xenbus_watch_counter_changed, &w, deadline);
+ *	}
+ *
+ * events is written only by xenbus_watch_count() (vCPU 0, interrupts
+ * disabled), seen only by the main flow.
+ */
+struct xenbus_watch_counter {
+	volatile unsigned long events; /* watch events so far */
+	unsigned long seen;	       /* the main flow's snapshot of events */
+};
+
+/* A xenbus_watch_fn: data is a struct xenbus_watch_counter; events++. */
+void xenbus_watch_count(const char *path, const char *token, void *data);
+
+/* A wait_until_ns() cond: 1 once events differs from seen (arg: the counter). */
+int xenbus_watch_counter_changed(void *arg);
+
 /* XS_TRANSACTION_START: store the new transaction's id in *t. */
 int xenbus_transaction_start(xenbus_transaction_t *t);
 
