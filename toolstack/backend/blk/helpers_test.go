@@ -36,11 +36,12 @@ type fakeGrants struct {
 	mu     sync.Mutex
 	dom    uint16
 	pages  map[uint32][]byte
-	mapped int // live mappings
+	ro     map[uint32]bool // granted read-only: a writable Map fails
+	mapped int             // live mappings
 }
 
 func newFakeGrants(dom uint16) *fakeGrants {
-	return &fakeGrants{dom: dom, pages: map[uint32][]byte{}}
+	return &fakeGrants{dom: dom, pages: map[uint32][]byte{}, ro: map[uint32]bool{}}
 }
 
 func (g *fakeGrants) grant(ref uint32) []byte {
@@ -59,6 +60,9 @@ func (g *fakeGrants) Map(dom uint16, ref uint32, readonly bool) (Page, error) {
 	p, ok := g.pages[ref]
 	if !ok || dom != g.dom {
 		return nil, fmt.Errorf("%w: dom %d ref %d", errBadRef, dom, ref)
+	}
+	if g.ro[ref] && !readonly {
+		return nil, fmt.Errorf("fake: GNTST_permission_denied: ref %d is read-only", ref)
 	}
 	g.mapped++
 	return &fakePage{b: p, g: g}, nil

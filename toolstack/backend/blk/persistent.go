@@ -43,6 +43,12 @@ func (c *grantCache) get(ref uint32, readonly bool) (Page, bool, error) {
 		return p, false, err
 	}
 	p, err := c.g.Map(c.dom, ref, false)
+	if err != nil && readonly {
+		// Granted read-only (an indirect page, a write's data): map it
+		// for this request only, as it cannot be kept writable.
+		p, err = c.g.Map(c.dom, ref, true)
+		return p, false, err
+	}
 	if err != nil {
 		return nil, false, err
 	}

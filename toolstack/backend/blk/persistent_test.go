@@ -2,6 +2,7 @@ package blk
 
 import (
 	"bytes"
+	"encoding/binary"
 	"os"
 	"testing"
 	"time"
@@ -48,5 +49,34 @@ func TestPersistentGrants(t *testing.T) {
 	}
 	if n := r.g.live(); n != 0 {
 		t.Fatalf("%d mappings live after Close", n)
+	}
+}
+
+// TestPersistentReadOnlyIndirectPage: with persistent grants, a front end
+// that grants its indirect page read-only still gets served (the page is
+// mapped read-only for the request, not kept).
+func TestPersistentReadOnlyIndirectPage(t *testing.T) {
+	r := newRig(t, 12*8, func(c *Config) { c.Persistent = true })
+	irefs, ipages := r.grantN(1)
+	refs, pages := r.grantN(12)
+	r.g.mu.Lock()
+	r.g.ro[irefs[0]] = true
+	r.g.mu.Unlock()
+	for i := range refs {
+		o := i * 8
+		binary.LittleEndian.PutUint32(ipages[0][o:], refs[i])
+		ipages[0][o+4], ipages[0][o+5] = 0, 7
+		pages[i][0] = byte(i + 1)
+	}
+	r.fr.submit(indirectReq(opWrite, 1, 0, 12, irefs...))
+	r.expect(r.fr.wait(1), okay)
+	img, _ := os.ReadFile(r.path)
+	for i := range refs {
+		if img[i*pageSize] != byte(i+1) {
+			t.Fatalf("page %d not written", i)
+		}
+	}
+	if n := r.b.pc.len(); n != 12 {
+		t.Errorf("%d cached grants, want the 12 data pages only", n)
 	}
 }
