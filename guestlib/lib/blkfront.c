@@ -14,8 +14,15 @@
  * State (all written by the main flow on vCPU 0, one call at a time,
  * except the event counters, which handlers bump):
  *   slots[i]	    request slot i: ring id i, busy while its request is in
- *		    flight; owns bounce[i] (BLKFRONT_SEGS pages), granted
- *		    once to the back end as grefs[i][0..10];
+ *		    flight; owns bounce[i] (up to BLKFRONT_MAX_SEGS pages),
+ *		    granted once to the back end as grefs[i][0..segs-1],
+ *		    and with indirect requests the descriptor page
+ *		    indirect[i], granted as indirect_grefs[i] (read-write,
+ *		    as Linux blkfront does: blkback keeps persistent
+ *		    mappings writable);
+ *   segs	    pages per request: 11 (direct requests), or with the back
+ *		    end's feature-max-indirect-segments >= 12 up to
+ *		    BLKFRONT_MAX_SEGS in one BLKIF_OP_INDIRECT request;
  *   inflight	    busy slots;
  *   io_err	    first error of the current call's responses.
  * A request's data sits contiguously in its slot's bounce pages from byte
@@ -36,7 +43,16 @@
 #include "blkfront_priv.h"
 
 _Static_assert(BLKFRONT_RING_SIZE == 32, "one-page blkif ring has 32 entries (digest 7.1)");
-_Static_assert(BLKFRONT_SEGS * BLKFRONT_SECTORS_PER_PAGE <= 255, "sector offsets fit the slot");
+/*
+ * Segments of an indirect request, as Linux blkfront's default
+ * max_indirect_segments: 128 KiB per request, one descriptor page, and
+ * 32 x 33 persistent grants, Linux blkback's max_persistent_grants.
+ */
+#define BLKFRONT_MAX_SEGS 32
+#define SEGS_PER_INDIRECT_PAGE (XEN_PAGE_SIZE / sizeof(struct blkif_request_segment))
+
+_Static_assert(BLKFRONT_MAX_SEGS <= SEGS_PER_INDIRECT_PAGE, "one indirect page per request");
+_Static_assert(BLKFRONT_MAX_SEGS * BLKFRONT_SECTORS_PER_PAGE <= 0xffff, "sector offsets fit the slot");
 
 struct slot {
 	int busy;
@@ -57,10 +73,17 @@ static union {
 	uint8_t page[XEN_PAGE_SIZE];
 } ring_page __attribute__((aligned(XEN_PAGE_SIZE)));
 
-static uint8_t bounce[BLKFRONT_RING_SIZE][BLKFRONT_SEGS][XEN_PAGE_SIZE]
+/* Not zeroed at boot (4 MiB): every byte is written before it is read. */
+static uint8_t bounce[BLKFRONT_RING_SIZE][BLKFRONT_MAX_SEGS][XEN_PAGE_SIZE]
+	__attribute__((section(".bss.noinit.blkfront"), aligned(XEN_PAGE_SIZE)));
+static struct blkif_request_segment indirect[BLKFRONT_RING_SIZE][SEGS_PER_INDIRECT_PAGE]
 	__attribute__((aligned(XEN_PAGE_SIZE)));
-static grant_ref_t grefs[BLKFRONT_RING_SIZE][BLKFRONT_SEGS];
-static unsigned int nr_bounce_granted; /* grefs[][] filled in order, slot-major */
+static grant_ref_t grefs[BLKFRONT_RING_SIZE][BLKFRONT_MAX_SEGS];
+static grant_ref_t indirect_grefs[BLKFRONT_RING_SIZE];
+static unsigned int nr_granted;	      /* grants made, slot by slot: see grant_slot() */
+static unsigned int max_segs = BLKFRONT_MAX_SEGS; /* blkfront_max_indirect_segments() */
+static unsigned int segs = BLKFRONT_SEGS;     /* pages granted per slot */
+static unsigned int req_segs = BLKFRONT_SEGS; /* most pages per request (<= segs) */
 
 /* ---- helpers ---- */
 
@@ -160,6 +183,7 @@ static int consume_responses(struct blkfront_dev *d)
 		blkif_response_t rsp;
 
 		RING_COPY_RESPONSE(&d->ring, i, &rsp);
+		/* An indirect request is answered with its inner operation. */
 		if (rsp.id >= BLKFRONT_RING_SIZE || !slots[rsp.id].busy ||
 		    rsp.operation != slots[rsp.id].op) {
 			d->broken = 1;
@@ -232,19 +256,31 @@ static int take_slot(struct blkfront_dev *d)
 	return -1;
 }
 
+/* Segment k of a request of sectors [first, end) of its slot's pages. */
+static void fill_segment(struct blkif_request_segment *seg, grant_ref_t gref, unsigned int k,
+			 unsigned int first, unsigned int end)
+{
+	unsigned int lo = k * BLKFRONT_SECTORS_PER_PAGE, hi = lo + BLKFRONT_SECTORS_PER_PAGE;
+
+	seg->gref = gref;
+	seg->first_sect = (uint8_t)((first > lo ? first : lo) - lo);
+	seg->last_sect = (uint8_t)((end < hi ? end : hi) - 1 - lo);
+}
+
 /*
- * Queue one READ or WRITE of up to 88 - sector % 8 sectors from/to buf;
- * returns the number of sectors it carries.
+ * Queue one READ or WRITE of up to req_segs * 8 - sector % 8 sectors from/to
+ * buf: a direct request, or an indirect one whose segments are in the
+ * slot's descriptor page. Returns the number of sectors it carries.
  */
 static unsigned int queue_rw(struct blkfront_dev *d, int id, uint8_t op, uint64_t sector,
 			     void *buf, uint64_t nsect)
 {
 	struct slot *s = &slots[id];
-	blkif_request_t *req;
 	unsigned int first = (unsigned int)(sector % BLKFRONT_SECTORS_PER_PAGE);
-	unsigned int max = BLKFRONT_SEGS * BLKFRONT_SECTORS_PER_PAGE - first;
+	unsigned int max = req_segs * BLKFRONT_SECTORS_PER_PAGE - first;
 	unsigned int n = nsect < max ? (unsigned int)nsect : max;
-	unsigned int end = first + n, k, lo, hi;
+	unsigned int end = first + n, k;
+	unsigned int nseg = (end + BLKFRONT_SECTORS_PER_PAGE - 1) / BLKFRONT_SECTORS_PER_PAGE;
 
 	s->op = op;
 	s->dst = buf;
@@ -254,20 +290,32 @@ static unsigned int queue_rw(struct blkfront_dev *d, int id, uint8_t op, uint64_
 		copy_sectors(&bounce[id][0][first * BLKFRONT_SECTOR_SIZE], buf,
 			     (size_t)n * BLKFRONT_SECTOR_SIZE);
 
-	req = RING_GET_REQUEST(&d->ring, d->ring.req_prod_pvt);
-	req->operation = op;
-	req->nr_segments = (uint8_t)((end + BLKFRONT_SECTORS_PER_PAGE - 1) / BLKFRONT_SECTORS_PER_PAGE);
-	req->handle = (blkif_vdev_t)d->info.devid;
-	req->id = (uint64_t)id;
-	req->sector_number = sector;
-	for (k = 0; k < req->nr_segments; k++) {
-		lo = k * BLKFRONT_SECTORS_PER_PAGE;
-		hi = lo + BLKFRONT_SECTORS_PER_PAGE;
-		req->seg[k].gref = grefs[id][k];
-		req->seg[k].first_sect = (uint8_t)((first > lo ? first : lo) - lo);
-		req->seg[k].last_sect = (uint8_t)((end < hi ? end : hi) - 1 - lo);
+	if (nseg > BLKIF_MAX_SEGMENTS_PER_REQUEST) {
+		struct blkif_request_indirect *req =
+			(struct blkif_request_indirect *)RING_GET_REQUEST(&d->ring, d->ring.req_prod_pvt);
+
+		for (k = 0; k < nseg; k++)
+			fill_segment(&indirect[id][k], grefs[id][k], k, first, end);
+		req->operation = BLKIF_OP_INDIRECT;
+		req->indirect_op = op;
+		req->nr_segments = (uint16_t)nseg;
+		req->id = (uint64_t)id;
+		req->sector_number = sector;
+		req->handle = (blkif_vdev_t)d->info.devid;
+		req->indirect_grefs[0] = indirect_grefs[id];
+		d->info.indirect_requests++;
+	} else {
+		blkif_request_t *req = RING_GET_REQUEST(&d->ring, d->ring.req_prod_pvt);
+
+		req->operation = op;
+		req->nr_segments = (uint8_t)nseg;
+		req->handle = (blkif_vdev_t)d->info.devid;
+		req->id = (uint64_t)id;
+		req->sector_number = sector;
+		for (k = 0; k < nseg; k++)
+			fill_segment(&req->seg[k], grefs[id][k], k, first, end);
 	}
-	d->ring.req_prod_pvt++;
+	d->ring.req_prod_pvt++; /* published with the descriptor page by push_requests' barrier */
 	return n;
 }
 
@@ -370,9 +418,33 @@ static void fill_discard(struct blkfront_dev *d, int id, void *arg)
 
 /* ---- set-up and tear-down ---- */
 
+/*
+ * Grants are made slot by slot: for slot i, its segs bounce pages, then
+ * (indirect requests only) its descriptor page. grant_at(n) names the
+ * n-th one, so release() can end exactly those made.
+ */
+static grant_ref_t *grant_at(unsigned int n, const void **page)
+{
+	unsigned int per_slot = segs > BLKFRONT_SEGS ? segs + 1 : segs;
+	unsigned int i = n / per_slot, k = n % per_slot;
+
+	if (k == segs) {
+		*page = indirect[i];
+		return &indirect_grefs[i];
+	}
+	*page = bounce[i][k];
+	return &grefs[i][k];
+}
+
+static unsigned int grants_needed(void)
+{
+	return BLKFRONT_RING_SIZE * (segs > BLKFRONT_SEGS ? segs + 1 : segs);
+}
+
 /* End access on everything granted and close the port; -XEN_EBUSY if a grant stays. */
 static int release(struct blkfront_dev *d)
 {
+	const void *page;
 	unsigned int i;
 	int rc = 0;
 
@@ -380,10 +452,10 @@ static int release(struct blkfront_dev *d)
 		evtchn_close(d->info.evtchn);
 		d->info.evtchn = 0;
 	}
-	for (i = 0; i < nr_bounce_granted; i++)
-		if (gnttab_end_access(grefs[i / BLKFRONT_SEGS][i % BLKFRONT_SEGS]) < 0)
+	for (i = 0; i < nr_granted; i++)
+		if (gnttab_end_access(*grant_at(i, &page)) < 0)
 			rc = -XEN_EBUSY;
-	nr_bounce_granted = 0;
+	nr_granted = 0;
 	if (d->ring_granted) {
 		if (gnttab_end_access(d->info.ring_ref) < 0)
 			rc = -XEN_EBUSY;
@@ -392,11 +464,17 @@ static int release(struct blkfront_dev *d)
 	return rc;
 }
 
-/* Step 3: ring page, grants, event channel. */
+/*
+ * Step 3: ring page, grants, event channel. Indirect requests are used
+ * when the back end offers feature-max-indirect-segments above 11: with
+ * min(offer, max_segs) segments.
+ */
 static int setup_ring(struct blkfront_dev *d)
 {
 	domid_t be = d->info.backend_id;
-	unsigned int i;
+	unsigned int i, offer = d->info.max_indirect_segments;
+	const void *page;
+	grant_ref_t *ref;
 	int rc;
 
 	memset(&ring_page, 0, sizeof(ring_page));
@@ -407,19 +485,46 @@ static int setup_ring(struct blkfront_dev *d)
 	d->info.ring_size = RING_SIZE(&d->ring);
 	if (d->info.ring_size != BLKFRONT_RING_SIZE)
 		return -XEN_EINVAL;
+	segs = BLKFRONT_SEGS;
+	if (offer > BLKFRONT_SEGS && max_segs > BLKFRONT_SEGS)
+		segs = offer < max_segs ? offer : max_segs;
+	req_segs = segs;
 
 	rc = gnttab_grant_access(be, gfn_of(&ring_page), 0, &d->info.ring_ref);
 	if (rc < 0)
 		return rc;
 	d->ring_granted = 1;
-	for (i = 0; i < BLKFRONT_RING_SIZE * BLKFRONT_SEGS; i++) {
-		rc = gnttab_grant_access(be, gfn_of(bounce[i / BLKFRONT_SEGS][i % BLKFRONT_SEGS]), 0,
-					 &grefs[i / BLKFRONT_SEGS][i % BLKFRONT_SEGS]);
+	for (i = 0; i < grants_needed(); i++) {
+		ref = grant_at(i, &page);
+		rc = gnttab_grant_access(be, gfn_of(page), 0, ref);
 		if (rc < 0)
 			return rc;
-		nr_bounce_granted++;
+		nr_granted++;
 	}
 	return evtchn_alloc_unbound(be, on_event, d, &d->info.evtchn);
+}
+
+/*
+ * After Connected: the back end may have lowered its offer since InitWait;
+ * use no more segments than it accepts now (direct requests if it took
+ * the feature away).
+ */
+static void settle_segments(struct blkfront_dev *d)
+{
+	unsigned int offer = d->info.max_indirect_segments;
+
+	req_segs = offer <= BLKFRONT_SEGS ? BLKFRONT_SEGS : offer < segs ? offer : segs;
+	d->info.segments_per_request = req_segs;
+}
+
+int blkfront_max_indirect_segments(unsigned int n)
+{
+	if (blkfront_dev.connected)
+		return -XEN_EBUSY;
+	if (n > BLKFRONT_MAX_SEGS)
+		return -XEN_EINVAL;
+	max_segs = n;
+	return 0;
 }
 
 int blkfront_init(unsigned int devid)
@@ -444,6 +549,8 @@ int blkfront_init(unsigned int devid)
 		rc = blkfront_xs_publish(d);
 	if (rc == 0)
 		rc = blkfront_xs_wait_connected(d);
+	if (rc == 0)
+		settle_segments(d);
 	if (rc < 0) {
 		if (d->ring_granted)
 			blkfront_xs_close(d); /* the back end may have mapped the ring */

@@ -1,7 +1,9 @@
 /*
  * blktest - data integrity over the PV block front end (<guestlib/blkfront.h>).
  *
- * Command line: devid=<n> (default 51712 = xvda) mib=<n> (default 8).
+ * Command line: devid=<n> (default 51712 = xvda) mib=<n> (default 8)
+ * segs=<n> (blkfront_max_indirect_segments(): default 32, 11 for direct
+ * requests only).
  *
  * Pattern: the byte at disk offset o (bytes from the start of the disk,
  * 0 <= o < mib * 1 MiB) is
@@ -11,18 +13,19 @@
  * (the rest of the image is untouched).
  *
  * Steps: connect (blkfront_init), print
- *	blktest: vbd <devid>: <sectors> sectors of <size> bytes, backend <domid>, flush-cache <0|1> barrier <0|1> discard <0|1> persistent <0|1>
+ *	blktest: vbd <devid>: <sectors> sectors of <size> bytes, backend <domid>, flush-cache <0|1> barrier <0|1> discard <0|1> persistent <0|1> segments <s>
  * write the pattern over the first mib MiB from start to end in calls of
  * 1, 8, 9, 88, 265 and 4097 sectors in turn (512 B, 4 KiB, 4.5 KiB,
- * 44 KiB = one full 11-segment request, 132.5 KiB, 2 MiB + 512 B = more
- * requests than the 32-entry ring holds), so most calls start at sectors
+ * 44 KiB = one full 11-segment request, 132.5 KiB = just over one full
+ * 32-segment indirect request, 2 MiB + 512 B = more direct requests than the
+ * 32-entry ring holds), so most calls start at sectors
  * that are not 4 KiB aligned, from buffers misaligned by 0, 1, 8 and 513
  * bytes in turn; flush; read it all back with the lengths shifted by two
  * places (9, 88, 265, 4097, 1, 8, ...), so read and write boundaries
  * differ, and verify each call's data; print
- *	blktest: wrote and verified <n> MiB in <k> requests; flush ok
+ *	blktest: wrote and verified <n> MiB in <k> requests (<j> indirect); flush ok
  * where k counts the blkif read and write requests on the ring (not the
- * flush); disconnect (blkfront_fini) and power off. Any failure prints
+ * flush) and j those that were BLKIF_OP_INDIRECT; disconnect (blkfront_fini) and power off. Any failure prints
  * one line and crashes:
  *	blktest: FAIL <function>: <errno>
  *	blktest: FAIL verify at offset <o>: got 0x<b> want 0x<b>
@@ -134,7 +137,7 @@ static uint64_t verify(const void *p, uint64_t off, uint64_t len)
 int main(const struct hvm_start_info *si)
 {
 	const char *cmdline = start_info_cmdline(si);
-	unsigned long devid = DEFAULT_DEVID, mib = DEFAULT_MIB;
+	unsigned long devid = DEFAULT_DEVID, mib = DEFAULT_MIB, segs;
 	struct blkfront_info info;
 	uint64_t total, sector, n, bad, r0, r1, r2;
 	unsigned int i;
@@ -147,6 +150,11 @@ int main(const struct hvm_start_info *si)
 	rc = cmdline_get_ulong(cmdline, "mib", &mib);
 	if (rc < 0 && rc != -XEN_ENOENT)
 		FAIL_RC("mib=", rc);
+	rc = cmdline_get_ulong(cmdline, "segs", &segs);
+	if (rc == 0)
+		rc = blkfront_max_indirect_segments((unsigned int)segs);
+	if (rc < 0 && rc != -XEN_ENOENT)
+		FAIL_RC("segs=", rc);
 
 	if ((rc = init_events()) < 0)
 		FAIL_RC("init_events", rc);
@@ -159,10 +167,10 @@ int main(const struct hvm_start_info *si)
 	if ((rc = blkfront_info(&info)) < 0)
 		FAIL_RC("blkfront_info", rc);
 	printk("blktest: vbd %u: %llu sectors of %u bytes, backend %u, flush-cache %d barrier %d "
-	       "discard %d persistent %d\n",
+	       "discard %d persistent %d segments %u\n",
 	       info.devid, (unsigned long long)info.sectors, info.sector_size,
 	       (unsigned int)info.backend_id, info.feature_flush_cache, info.feature_barrier,
-	       info.feature_discard, info.feature_persistent);
+	       info.feature_discard, info.feature_persistent, info.segments_per_request);
 
 	total = (uint64_t)mib * SECTORS_PER_MIB;
 	if (info.sectors < total) {
@@ -208,8 +216,9 @@ int main(const struct hvm_start_info *si)
 	}
 	blkfront_info(&info);
 
-	printk("blktest: wrote and verified %lu MiB in %llu requests; flush ok\n", mib,
-	       (unsigned long long)((r1 - r0) + (info.requests - r2)));
+	printk("blktest: wrote and verified %lu MiB in %llu requests (%llu indirect); flush ok\n", mib,
+	       (unsigned long long)((r1 - r0) + (info.requests - r2)),
+	       (unsigned long long)info.indirect_requests);
 	rc = blkfront_fini();
 	if (rc < 0)
 		FAIL_RC("blkfront_fini", rc);

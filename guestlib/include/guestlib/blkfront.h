@@ -15,8 +15,12 @@
  *   5. waits for the back end's Connected, reads sectors, sector-size and
  *      info (and the features again), and switches to Connected.
  *
- * Data path: requests are direct blkif requests of at most
- * BLKIF_MAX_SEGMENTS_PER_REQUEST (11) segments. Every segment is one of
+ * Data path: a request carries up to S pages: S = 11
+ * (BLKIF_MAX_SEGMENTS_PER_REQUEST) in direct requests, or, when the back
+ * end offers feature-max-indirect-segments above 11, S = min(offer, 32,
+ * blkfront_max_indirect_segments())
+ * in BLKIF_OP_INDIRECT requests whose segment list is in a descriptor
+ * page of the slot's own (requests of 11 pages or fewer stay direct). Every segment is one of
  * the request slot's own bounce pages, granted once at init and reused
  * for every request (persistent grants, as Linux's blkfront does when the
  * back end offers feature-persistent; a back end without it maps and
@@ -24,7 +28,7 @@
  * may have any alignment: data is copied between it and the bounce pages.
  * The first segment of a request starts at first_sect = sector % 8, so
  * bounce pages line up with the disk's 4 KiB blocks; a request carries
- * up to 88 - sector % 8 sectors and larger transfers are split. One call
+ * up to 8 * S - sector % 8 sectors and larger transfers are split. One call
  * keeps up to the ring size (32) requests in flight and blocks in
  * events_wait() (wait_until_ns() with a 30 s limit after init_time())
  * until responses arrive on the event channel.
@@ -33,7 +37,8 @@
  * handlers). Needs init_events() and init_xenbus(); init_grant() is called
  * if it has not been. All sectors are 512 bytes (BLKFRONT_SECTOR_SIZE);
  * a back end with another sector-size is refused (we do not offer
- * feature-large-sector-size). Indirect descriptors are not used.
+ * feature-large-sector-size). Memory: 4.1 MiB of BSS (32 slots of 32
+ * bounce pages and a descriptor page), the bounce pages left unzeroed.
  *
  * Every function returns 0 or a negative Xen errno: -XEN_ENODEV when not
  * connected (or the prerequisites are missing), -XEN_EINVAL for a range
@@ -68,15 +73,25 @@ struct blkfront_info {
 	int feature_barrier;
 	int feature_discard;
 	int feature_persistent;
-	unsigned int max_indirect_segments; /* 0 if not offered (unused here) */
+	unsigned int max_indirect_segments; /* the back end's offer, 0 if none */
+	unsigned int segments_per_request;  /* 11 (direct), or up to 32 with indirect requests */
 	unsigned int ring_size;	   /* ring entries (32) = most requests in flight */
 	grant_ref_t ring_ref;
 	evtchn_port_t evtchn;
 	uint64_t requests;	   /* ring requests completed since init */
+	uint64_t indirect_requests; /* of which BLKIF_OP_INDIRECT, queued since init */
 };
 
 /* Connect ~/device/vbd/<devid> (see above). -XEN_EBUSY if already connected. */
 int blkfront_init(unsigned int devid);
+
+/*
+ * The most segments an indirect request may carry (as Linux blkfront's
+ * max_indirect_segments parameter): 12..32, default 32; 11 or fewer
+ * turns indirect requests off. Call before blkfront_init(): -XEN_EBUSY
+ * while connected, -XEN_EINVAL above 32.
+ */
+int blkfront_max_indirect_segments(unsigned int n);
 
 /* Read nsectors 512-byte sectors starting at sector into buf (any alignment). */
 int blkfront_read(uint64_t sector, void *buf, uint64_t nsectors);
