@@ -1,18 +1,21 @@
 /*
  * blkbench - PV block throughput from a guest, timed with pvclock:
- * sequential writes then reads of mib MiB in 44 KiB requests (one full
- * 11-segment request each), then count random 4 KiB reads and writes at
- * page-aligned offsets in that range. Prints
+ * sequential writes then reads of mib MiB in 128 KiB calls (one full
+ * 32-segment indirect request each, or three direct ones with segs=11),
+ * then count random 4 KiB reads and writes at page-aligned offsets in
+ * that range. Prints
+ *   blkbench: segments <S>
  *   blkbench: seq-write <bytes> bytes in <ns> ns
  *   blkbench: seq-read <bytes> bytes in <ns> ns
  *   blkbench: rand-read <n> x 4096 in <ns> ns
  *   blkbench: rand-write <n> x 4096 in <ns> ns
  * Command line: devid=<n> (default 51712, xvda) mib=<n> (default 4)
- * count=<n> (default 500).
+ * count=<n> (default 500) segs=<n> (blkfront_max_indirect_segments(),
+ * default 32; 11 for direct requests only).
  */
 #include <guestlib/guestlib.h>
 
-#define SEQ_SECTORS 88 /* 44 KiB: 11 segments of 4 KiB */
+#define SEQ_SECTORS 256 /* 128 KiB: 32 segments of 4 KiB */
 
 static uint8_t buf[SEQ_SECTORS * 512] __attribute__((aligned(XEN_PAGE_SIZE)));
 
@@ -25,18 +28,23 @@ static uint64_t lcg(uint64_t *s)
 int main(const struct hvm_start_info *si)
 {
 	const char *cmdline = start_info_cmdline(si);
-	unsigned long devid = 51712, mib = 4, count = 500, i;
+	unsigned long devid = 51712, mib = 4, count = 500, segs = 32, i;
+	struct blkfront_info info;
 	uint64_t sectors, s, seed = 1, t0;
 	int rc;
 
 	cmdline_get_ulong(cmdline, "devid", &devid);
 	cmdline_get_ulong(cmdline, "mib", &mib);
 	cmdline_get_ulong(cmdline, "count", &count);
-	if ((rc = init_events()) < 0 || (rc = init_time()) < 0 || (rc = init_xenbus()) < 0 ||
+	cmdline_get_ulong(cmdline, "segs", &segs);
+	if ((rc = blkfront_max_indirect_segments((unsigned int)segs)) < 0 || (rc = init_events()) < 0 ||
+	    (rc = init_time()) < 0 || (rc = init_xenbus()) < 0 ||
 	    (rc = blkfront_init((unsigned int)devid)) < 0) {
 		printk("blkbench: FAIL set-up: %d\n", rc);
 		return 1;
 	}
+	blkfront_info(&info);
+	printk("blkbench: segments %u\n", info.segments_per_request);
 	sectors = (uint64_t)mib << 11;
 	for (i = 0; i < sizeof(buf); i++)
 		buf[i] = (uint8_t)i;
