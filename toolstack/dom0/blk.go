@@ -99,12 +99,12 @@ type Disk struct {
 	file   *os.File
 	log    *slog.Logger
 
-	detach   chan struct{} // closed by Detach: go Closing, finish once the front end closed
-	stop     chan struct{} // closed to stop at once
-	done     chan struct{} // closed when loop has returned
-	detachMu sync.Once
-	stopMu   sync.Once
-	closeMu  sync.Once
+	detach     chan struct{} // closed by Detach: go Closing, finish once the front end closed
+	stop       chan struct{} // closed to stop at once
+	done       chan struct{} // closed when loop has returned
+	detachOnce sync.Once
+	stopOnce   sync.Once
+	closeOnce  sync.Once
 }
 
 // AttachDisk publishes vbd spec for domain d in xenstore as xl does
@@ -209,7 +209,7 @@ const DetachTimeout = 10 * time.Second
 // libxl falls back to a forced removal: forced is then true. Either way
 // the vbd's xenstore directories are removed and the image closed.
 func (k *Disk) Detach(timeout time.Duration) (forced bool, err error) {
-	k.detachMu.Do(func() { close(k.detach) })
+	k.detachOnce.Do(func() { close(k.detach) })
 	select {
 	case <-k.done:
 	case <-time.After(timeout):
@@ -223,8 +223,8 @@ func (k *Disk) Detach(timeout time.Duration) (forced bool, err error) {
 // xenstore directories and releases the image.
 func (k *Disk) Close() error {
 	var err error
-	k.closeMu.Do(func() {
-		k.stopMu.Do(func() { close(k.stop) })
+	k.closeOnce.Do(func() {
+		k.stopOnce.Do(func() { close(k.stop) })
 		<-k.done
 		err = k.removeNodes()
 		k.client.Close()
