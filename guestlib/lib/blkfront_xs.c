@@ -129,11 +129,14 @@ static int read_backend_state(struct blkfront_dev *d, unsigned long *v)
 
 /*
  * Wait until B/state is one of the states in want (a STATE_BIT mask);
- * -XEN_ENODEV if it becomes one in fail first. A missing B/state reads as
- * missing_as. The state reached is stored in *state.
+ * -XEN_ENODEV if it becomes one in fail first, or a value over 31. A
+ * missing B/state reads as missing_as. The state reached is stored in
+ * *state. deadline_ns is an absolute limit (TIME_FOREVER: none); 0 gives
+ * each wait for a change blkfront_wait()'s limit instead.
  */
-static int wait_backend(struct blkfront_dev *d, unsigned int want, unsigned int fail,
-			enum xenbus_state missing_as, enum xenbus_state *state)
+static int wait_backend_until(struct blkfront_dev *d, unsigned int want, unsigned int fail,
+			      enum xenbus_state missing_as, enum xenbus_state *state,
+			      uint64_t deadline_ns)
 {
 	unsigned long v;
 	int rc;
@@ -153,10 +156,19 @@ static int wait_backend(struct blkfront_dev *d, unsigned int want, unsigned int 
 		}
 		if (v >= 32 || (fail & STATE_BIT(v)))
 			return -XEN_ENODEV;
-		rc = blkfront_wait(xenbus_watch_counter_changed, &d->be_watch);
+		if (deadline_ns)
+			rc = wait_until_ns(xenbus_watch_counter_changed, &d->be_watch, deadline_ns);
+		else
+			rc = blkfront_wait(xenbus_watch_counter_changed, &d->be_watch);
 		if (rc < 0)
 			return rc;
 	}
+}
+
+static int wait_backend(struct blkfront_dev *d, unsigned int want, unsigned int fail,
+			enum xenbus_state missing_as, enum xenbus_state *state)
+{
+	return wait_backend_until(d, want, fail, missing_as, state, 0);
 }
 
 static int read_features(struct blkfront_dev *d)
@@ -307,23 +319,15 @@ int blkfront_xs_close(struct blkfront_dev *d)
 
 int blkfront_xs_wait_closing(struct blkfront_dev *d, uint64_t deadline_ns)
 {
-	unsigned long v;
+	enum xenbus_state st;
 	int rc;
 
 	if (!d->watching)
 		return -XEN_ENODEV;
-	for (;;) {
-		/* Before the read: a change after it wakes us. */
-		d->be_watch.seen = d->be_watch.events;
-		rc = read_backend_state(d, &v);
-		if (rc == -XEN_ENOENT || (rc == 0 && v != XenbusStateConnected))
-			return 0; /* Closing, Closed, gone, or anything but Connected */
-		if (rc < 0)
-			return rc;
-		rc = wait_until_ns(xenbus_watch_counter_changed, &d->be_watch, deadline_ns);
-		if (rc < 0)
-			return rc;
-	}
+	/* Anything but Connected; gone counts as Closed. */
+	rc = wait_backend_until(d, ~STATE_BIT(XenbusStateConnected), 0, XenbusStateClosed, &st,
+				deadline_ns);
+	return rc == -XEN_ENODEV ? 0 : rc; /* a state over 31: not Connected either */
 }
 
 void blkfront_xs_unwatch(struct blkfront_dev *d)
