@@ -40,31 +40,14 @@
 
 /* ---- small helpers ---- */
 
-static int parse_ulong(const char *s, unsigned long *val)
-{
-	unsigned long v = 0;
-	const char *p;
-
-	for (p = s; *p >= '0' && *p <= '9'; p++)
-		v = v * 10 + (unsigned long)(*p - '0');
-	if (p == s || *p)
-		return -XEN_EINVAL;
-	*val = v;
-	return 0;
-}
-
 /* Read dir/key as a decimal number: 0, -XEN_ENOENT, -XEN_EINVAL, ... */
 static int read_ulong(xenbus_transaction_t t, const char *dir, const char *key,
 		      unsigned long *val)
 {
-	char path[BLKFRONT_PATH_MAX + 32], buf[VALUE_MAX];
-	int rc;
+	char path[BLKFRONT_PATH_MAX + 32];
 
 	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	rc = xenbus_read(t, path, buf, sizeof(buf));
-	if (rc < 0)
-		return rc;
-	return parse_ulong(buf, val);
+	return xenbus_read_ulong(t, path, val);
 }
 
 /* Read dir/key into buf (size bytes, NUL terminated): its length or an errno. */

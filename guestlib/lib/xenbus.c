@@ -478,6 +478,28 @@ int xenbus_read(xenbus_transaction_t t, const char *path, char *buf, size_t size
 	return rc;
 }
 
+int xenbus_read_ulong(xenbus_transaction_t t, const char *path, unsigned long *val)
+{
+	char buf[24]; /* ULONG_MAX has 20 digits */
+	unsigned long v = 0, d;
+	const char *p;
+	int rc;
+
+	rc = xenbus_read(t, path, buf, sizeof(buf));
+	if (rc < 0)
+		return rc;
+	for (p = buf; *p >= '0' && *p <= '9'; p++) {
+		d = (unsigned long)(*p - '0');
+		if (v > (~0UL - d) / 10)
+			return -XEN_EINVAL;
+		v = v * 10 + d;
+	}
+	if (p == buf || *p)
+		return -XEN_EINVAL;
+	*val = v;
+	return 0;
+}
+
 int xenbus_write(xenbus_transaction_t t, const char *path, const char *value)
 {
 	struct iov v[2] = { str_iov(path), str_iov(value) };

@@ -116,21 +116,10 @@ static struct xenbus_watch_counter be_watch; /* watch events on B/state */
 
 static int read_ulong(const char *dir, const char *key, unsigned long *val)
 {
-	char path[PATH_MAX + 32], buf[VALUE_MAX];
-	unsigned long v = 0;
-	const char *p;
-	int rc;
+	char path[PATH_MAX + 32];
 
 	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	rc = xenbus_read(XBT_NIL, path, buf, sizeof(buf));
-	if (rc < 0)
-		return rc;
-	for (p = buf; *p >= '0' && *p <= '9'; p++)
-		v = v * 10 + (unsigned long)(*p - '0');
-	if (p == buf || *p)
-		return -XEN_EINVAL;
-	*val = v;
-	return 0;
+	return xenbus_read_ulong(XBT_NIL, path, val);
 }
 
 static int write_front(const char *key, unsigned long v)

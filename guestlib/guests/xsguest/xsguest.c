@@ -67,18 +67,14 @@ struct counter_tx {
 static int bump_counter(xenbus_transaction_t t, void *arg)
 {
 	struct counter_tx *c = arg;
-	char buf[VALUE_MAX], *end;
-	unsigned long v = 0;
+	char buf[VALUE_MAX];
+	unsigned long v;
 	int rc;
 
 	c->attempts++;
-	rc = xenbus_read(t, "data/counter", buf, sizeof(buf));
+	rc = xenbus_read_ulong(t, "data/counter", &v);
 	if (rc < 0)
 		return rc;
-	for (end = buf; *end >= '0' && *end <= '9'; end++)
-		v = v * 10 + (unsigned long)(*end - '0');
-	if (end == buf || *end)
-		return -XEN_EINVAL;
 	c->value = v + 1;
 	snprintf(buf, sizeof(buf), "%lu", c->value);
 	return xenbus_write(t, "data/counter", buf);

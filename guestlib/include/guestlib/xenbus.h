@@ -86,6 +86,14 @@ int xenbus_ready(void);
  */
 int xenbus_read(xenbus_transaction_t t, const char *path, char *buf, size_t size);
 
+/*
+ * XS_READ of a decimal number (state, ring-ref, event-channel, ...):
+ * -XEN_EINVAL unless the value is decimal digits only and fits an
+ * unsigned long, -XEN_E2BIG for a value over 23 bytes, and
+ * xenbus_read()'s other errors.
+ */
+int xenbus_read_ulong(xenbus_transaction_t t, const char *path, unsigned long *val);
+
 /* XS_WRITE: set path to the string value (without its NUL), creating it. */
 int xenbus_write(xenbus_transaction_t t, const char *path, const char *value);
 
