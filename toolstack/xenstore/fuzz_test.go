@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/xenolith/xenolith/hypercall"
+	"github.com/xenolith/xenolith/toolstack/internal/sharedpage"
 )
 
 // wireSeeds are message streams for the fuzzers' corpora.
@@ -122,8 +123,8 @@ func (s *Server) syncRing(t testing.TB, domid uint16, ring Ring) *ringConn {
 	s.mu.Lock()
 	rc.s, rc.c = s, s.newConn(domid, "fuzz-ring")
 	s.mu.Unlock()
-	rc.reqCons = loadWord(rc.page, offReqCons)
-	rc.rspProd = loadWord(rc.page, offRspProd)
+	rc.reqCons = sharedpage.Load32(rc.page, offReqCons)
+	rc.rspProd = sharedpage.Load32(rc.page, offRspProd)
 	return rc
 }
 
@@ -134,22 +135,22 @@ func settle(t *testing.T, rc *ringConn) {
 	const maxSteps = 2*hypercall.XenstoreRingSize + 8
 	for i := 0; rc.step(); i++ {
 		if i > maxSteps {
-			t.Fatalf("ring loop does not settle: req %d/%d rsp %d/%d", loadWord(rc.page, offReqCons), loadWord(rc.page, offReqProd),
-				loadWord(rc.page, offRspCons), loadWord(rc.page, offRspProd))
+			t.Fatalf("ring loop does not settle: req %d/%d rsp %d/%d", sharedpage.Load32(rc.page, offReqCons), sharedpage.Load32(rc.page, offReqProd),
+				sharedpage.Load32(rc.page, offRspCons), sharedpage.Load32(rc.page, offRspProd))
 		}
 	}
 	if rc.failed {
-		if e := loadWord(rc.page, offError); e != hypercall.XenstoreErrorComm && e != hypercall.XenstoreErrorRingidx && e != hypercall.XenstoreErrorProto {
+		if e := sharedpage.Load32(rc.page, offError); e != hypercall.XenstoreErrorComm && e != hypercall.XenstoreErrorRingidx && e != hypercall.XenstoreErrorProto {
 			t.Fatalf("failed with error field %d", e)
 		}
 		return
 	}
 	// (The page's req_cons and rsp_prod are ours but the guest may
 	// scribble on them; our copies are what count.)
-	if rc.rspProd-loadWord(rc.page, offRspCons) > hypercall.XenstoreRingSize {
+	if rc.rspProd-sharedpage.Load32(rc.page, offRspCons) > hypercall.XenstoreRingSize {
 		t.Fatal("rsp overfilled")
 	}
-	if d := loadWord(rc.page, offReqProd) - rc.reqCons; d > hypercall.XenstoreRingSize {
+	if d := sharedpage.Load32(rc.page, offReqProd) - rc.reqCons; d > hypercall.XenstoreRingSize {
 		t.Fatal("bad req index accepted")
 	} else if d != 0 && !rc.c.out.full() {
 		t.Fatalf("%d request bytes left unconsumed", d)
@@ -179,7 +180,7 @@ func FuzzRing(f *testing.F) {
 			ring.page[offReq+int((reqCons+uint32(i))&ringMask)] = b
 		}
 		for off, v := range map[int]uint32{offReqCons: reqCons, offReqProd: reqProd, offRspCons: rspCons, offRspProd: rspProd, offConnection: connection} {
-			storeWord(ring.page, off, v)
+			sharedpage.Store32(ring.page, off, v)
 		}
 		rc := s.syncRing(t, 5, ring)
 		settle(t, rc)
@@ -187,15 +188,15 @@ func FuzzRing(f *testing.F) {
 			v := binary.LittleEndian.Uint32(script[1:5])
 			switch script[0] % 6 {
 			case 0: // guest produces: a wild or a plausible req_prod
-				storeWord(ring.page, offReqProd, v)
+				sharedpage.Store32(ring.page, offReqProd, v)
 			case 1:
-				storeWord(ring.page, offReqProd, loadWord(ring.page, offReqCons)+v%(hypercall.XenstoreRingSize+2))
+				sharedpage.Store32(ring.page, offReqProd, sharedpage.Load32(ring.page, offReqCons)+v%(hypercall.XenstoreRingSize+2))
 			case 2: // guest consumes: wild or plausible rsp_cons
-				storeWord(ring.page, offRspCons, v)
+				sharedpage.Store32(ring.page, offRspCons, v)
 			case 3:
-				storeWord(ring.page, offRspCons, loadWord(ring.page, offRspProd)-v%(hypercall.XenstoreRingSize+2))
+				sharedpage.Store32(ring.page, offRspCons, sharedpage.Load32(ring.page, offRspProd)-v%(hypercall.XenstoreRingSize+2))
 			case 4: // guest asks to reconnect, or scribbles on our indexes
-				storeWord(ring.page, []int{offConnection, offReqCons, offRspProd}[v%3], v>>2&1)
+				sharedpage.Store32(ring.page, []int{offConnection, offReqCons, offRspProd}[v%3], v>>2&1)
 			case 5: // guest changes request bytes under us
 				ring.page[offReq+int(v%hypercall.XenstoreRingSize)] = byte(v >> 24)
 			}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/xenolith/xenolith/hypercall"
+	"github.com/xenolith/xenolith/toolstack/internal/sharedpage"
 )
 
 // testLog is where servers under test log: stderr with XENSTORE_TEST_LOG=1.
@@ -250,14 +251,14 @@ func (g *fakeGuest) wait(what string) {
 	select {
 	case <-g.r.notes:
 	case <-time.After(guestTimeout):
-		g.t.Fatalf("guest: no notification while %s (error field %d)", what, loadWord(g.r.page, offError))
+		g.t.Fatalf("guest: no notification while %s (error field %d)", what, sharedpage.Load32(g.r.page, offError))
 	}
 }
 
 // writeBytes streams b into the req ring, waiting for space.
 func (g *fakeGuest) writeBytes(b []byte) {
 	for len(b) > 0 {
-		cons := loadWord(g.r.page, offReqCons)
+		cons := sharedpage.Load32(g.r.page, offReqCons)
 		space := hypercall.XenstoreRingSize - int(g.reqProd-cons)
 		if space == 0 {
 			g.r.kick()
@@ -268,7 +269,7 @@ func (g *fakeGuest) writeBytes(b []byte) {
 		n := min(space, len(b), hypercall.XenstoreRingSize-start)
 		copy(g.r.page[offReq+start:], b[:n])
 		g.reqProd += uint32(n)
-		storeWord(g.r.page, offReqProd, g.reqProd)
+		sharedpage.Store32(g.r.page, offReqProd, g.reqProd)
 		b = b[n:]
 		g.r.kick()
 	}
@@ -278,7 +279,7 @@ func (g *fakeGuest) writeBytes(b []byte) {
 func (g *fakeGuest) readBytes(n int) []byte {
 	out := make([]byte, 0, n)
 	for len(out) < n {
-		prod := loadWord(g.r.page, offRspProd)
+		prod := sharedpage.Load32(g.r.page, offRspProd)
 		avail := int(prod - g.rspCons)
 		if avail == 0 {
 			g.wait("reading")
@@ -288,7 +289,7 @@ func (g *fakeGuest) readBytes(n int) []byte {
 		k := min(avail, n-len(out), hypercall.XenstoreRingSize-start)
 		out = append(out, g.r.page[offRsp+start:offRsp+start+k]...)
 		g.rspCons += uint32(k)
-		storeWord(g.r.page, offRspCons, g.rspCons)
+		sharedpage.Store32(g.r.page, offRspCons, g.rspCons)
 		g.r.kick()
 	}
 	return out

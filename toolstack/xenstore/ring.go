@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/xenolith/xenolith/hypercall"
+	"github.com/xenolith/xenolith/toolstack/internal/sharedpage"
 )
 
 // Ring is a guest's xenstore ring page and event channel as dom0 sees
@@ -82,7 +83,7 @@ type ringConn struct {
 // newRingConn checks ring's page.
 func newRingConn(ring Ring) (*ringConn, error) {
 	page := ring.Page()
-	if len(page) < ringPageSize || !wordAligned(page, offReqCons) {
+	if len(page) < ringPageSize || !sharedpage.Aligned(page, offReqCons) {
 		return nil, ErrBadRing
 	}
 	return &ringConn{
@@ -99,13 +100,13 @@ func newRingConn(ring Ring) (*ringConn, error) {
 // announces the server features: reconnection and the error field.
 func (rc *ringConn) reset() {
 	for _, off := range []int{offReqCons, offReqProd, offRspCons, offRspProd} {
-		storeWord(rc.page, off, 0)
+		sharedpage.Store32(rc.page, off, 0)
 	}
 	rc.reqCons, rc.rspProd = 0, 0
 	rc.inLen, rc.need, rc.out, rc.outOff = 0, HeaderSize, nil, 0
-	storeWord(rc.page, offServerFeatures, hypercall.XenstoreServerFeatureReconnection|hypercall.XenstoreServerFeatureError)
-	storeWord(rc.page, offError, hypercall.XenstoreErrorNone)
-	storeWord(rc.page, offConnection, hypercall.XenstoreConnected)
+	sharedpage.Store32(rc.page, offServerFeatures, hypercall.XenstoreServerFeatureReconnection|hypercall.XenstoreServerFeatureError)
+	sharedpage.Store32(rc.page, offError, hypercall.XenstoreErrorNone)
+	sharedpage.Store32(rc.page, offConnection, hypercall.XenstoreConnected)
 }
 
 // run serves the ring until release. It never spins: without progress it
@@ -117,7 +118,7 @@ func (rc *ringConn) run() {
 		if p := recover(); p != nil {
 			rc.c.log.Error("xenstore: panic serving ring, domain no longer served", "panic", p, "stack", string(debug.Stack()))
 			rc.failed = true
-			storeWord(rc.page, offError, hypercall.XenstoreErrorComm)
+			sharedpage.Store32(rc.page, offError, hypercall.XenstoreErrorComm)
 			rc.s.mu.Lock()
 			rc.s.dropConn(rc.c, "")
 			rc.s.mu.Unlock()
@@ -162,7 +163,7 @@ func (rc *ringConn) step() bool {
 		}
 		return false
 	}
-	if loadWord(rc.page, offConnection) == hypercall.XenstoreReconnect {
+	if sharedpage.Load32(rc.page, offConnection) == hypercall.XenstoreReconnect {
 		rc.reconnect()
 		return true
 	}
@@ -187,7 +188,7 @@ func (rc *ringConn) step() bool {
 // message. It stops while the connection has maxPendingReplies replies
 // queued.
 func (rc *ringConn) consume() (bool, error) {
-	prod := loadWord(rc.page, offReqProd)
+	prod := sharedpage.Load32(rc.page, offReqProd)
 	cons := rc.reqCons
 	if prod-cons > hypercall.XenstoreRingSize {
 		return false, fmt.Errorf("%w: req_prod %d req_cons %d", ErrRingIndex, prod, cons)
@@ -200,7 +201,7 @@ func (rc *ringConn) consume() (bool, error) {
 		rc.inLen += n
 		cons += uint32(n)
 		rc.reqCons = cons
-		storeWord(rc.page, offReqCons, cons)
+		sharedpage.Store32(rc.page, offReqCons, cons)
 		moved = true
 		if rc.need == HeaderSize && rc.inLen == HeaderSize {
 			h, err := decodeHeader(rc.in[:HeaderSize])
@@ -221,7 +222,7 @@ func (rc *ringConn) consume() (bool, error) {
 
 // produce copies queued replies and events into rsp as space allows.
 func (rc *ringConn) produce() (bool, error) {
-	cons := loadWord(rc.page, offRspCons)
+	cons := sharedpage.Load32(rc.page, offRspCons)
 	prod := rc.rspProd
 	if prod-cons > hypercall.XenstoreRingSize {
 		return false, fmt.Errorf("%w: rsp_prod %d rsp_cons %d", ErrRingIndex, prod, cons)
@@ -244,7 +245,7 @@ func (rc *ringConn) produce() (bool, error) {
 		rc.outOff += n
 		prod += uint32(n)
 		rc.rspProd = prod
-		storeWord(rc.page, offRspProd, prod)
+		sharedpage.Store32(rc.page, offRspProd, prod)
 		moved = true
 	}
 	return moved, nil
@@ -268,7 +269,7 @@ func (rc *ringConn) reconnect() {
 // until released.
 func (rc *ringConn) fail(code uint32, err error) {
 	rc.failed = true
-	storeWord(rc.page, offError, code)
+	sharedpage.Store32(rc.page, offError, code)
 	rc.c.log.Warn("xenstore: ring protocol error, domain no longer served", "error", code, "err", err)
 	rc.s.mu.Lock()
 	rc.s.dropConn(rc.c, "")

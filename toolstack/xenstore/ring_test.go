@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/xenolith/xenolith/hypercall"
+	"github.com/xenolith/xenolith/toolstack/internal/sharedpage"
 )
 
 // TestRingOffsets checks the page offsets ring.go uses against the ABI
@@ -52,15 +53,15 @@ func TestRingIntroduceChecks(t *testing.T) {
 		}
 	}
 	r := newFakeRing()
-	storeWord(r.page, offReqProd, 77) // stale indexes are reset, as C does
-	storeWord(r.page, offConnection, hypercall.XenstoreReconnect)
+	sharedpage.Store32(r.page, offReqProd, 77) // stale indexes are reset, as C does
+	sharedpage.Store32(r.page, offConnection, hypercall.XenstoreReconnect)
 	if err := s.Introduce(3, r); err != nil {
 		t.Fatal(err)
 	}
-	if f := loadWord(r.page, offServerFeatures); f != hypercall.XenstoreServerFeatureReconnection|hypercall.XenstoreServerFeatureError {
+	if f := sharedpage.Load32(r.page, offServerFeatures); f != hypercall.XenstoreServerFeatureReconnection|hypercall.XenstoreServerFeatureError {
 		t.Errorf("server_features %#x", f)
 	}
-	if loadWord(r.page, offReqProd) != 0 || loadWord(r.page, offConnection) != hypercall.XenstoreConnected {
+	if sharedpage.Load32(r.page, offReqProd) != 0 || sharedpage.Load32(r.page, offConnection) != hypercall.XenstoreConnected {
 		t.Error("indexes or connection not reset")
 	}
 	if err := s.Release(3); err != nil || !r.isClosed() {
@@ -107,10 +108,10 @@ func TestRingWrap(t *testing.T) {
 	if _, e := g.do(hypercall.XsDirectory, args("dir")); e != "E2BIG" {
 		t.Fatalf("big directory: %q", e)
 	}
-	if loadWord(ring.page, offError) != 0 {
+	if sharedpage.Load32(ring.page, offError) != 0 {
 		t.Fatal("error field set")
 	}
-	if got, want := loadWord(ring.page, offReqCons), g.reqProd; got != want {
+	if got, want := sharedpage.Load32(ring.page, offReqCons), g.reqProd; got != want {
 		t.Fatalf("req_cons %d, req_prod %d", got, want)
 	}
 }
@@ -129,25 +130,25 @@ func (g *fakeGuest) pipeline(msgs []Message) []Message {
 	for len(replies) < len(msgs) {
 		progress := false
 		// Write what fits.
-		if cons := loadWord(g.r.page, offReqCons); len(stream) > 0 {
+		if cons := sharedpage.Load32(g.r.page, offReqCons); len(stream) > 0 {
 			if space := hypercall.XenstoreRingSize - int(g.reqProd-cons); space > 0 {
 				start := int(g.reqProd & ringMask)
 				n := min(space, len(stream), hypercall.XenstoreRingSize-start)
 				copy(g.r.page[offReq+start:], stream[:n])
 				g.reqProd += uint32(n)
-				storeWord(g.r.page, offReqProd, g.reqProd)
+				sharedpage.Store32(g.r.page, offReqProd, g.reqProd)
 				stream = stream[n:]
 				g.r.kick()
 				progress = true
 			}
 		}
 		// Read what is there.
-		if prod := loadWord(g.r.page, offRspProd); prod != g.rspCons {
+		if prod := sharedpage.Load32(g.r.page, offRspProd); prod != g.rspCons {
 			start := int(g.rspCons & ringMask)
 			n := min(int(prod-g.rspCons), hypercall.XenstoreRingSize-start)
 			in = append(in, g.r.page[offRsp+start:offRsp+start+n]...)
 			g.rspCons += uint32(n)
-			storeWord(g.r.page, offRspCons, g.rspCons)
+			sharedpage.Store32(g.r.page, offRspCons, g.rspCons)
 			g.r.kick()
 			progress = true
 		}
@@ -231,9 +232,9 @@ func TestRingBadIndexes(t *testing.T) {
 		bad  func(g *fakeGuest)
 		want uint32
 	}{
-		{"req_prod too far", func(g *fakeGuest) { storeWord(g.r.page, offReqProd, g.reqProd+hypercall.XenstoreRingSize+1) }, hypercall.XenstoreErrorRingidx},
-		{"req_prod behind", func(g *fakeGuest) { storeWord(g.r.page, offReqProd, g.reqProd-1) }, hypercall.XenstoreErrorRingidx},
-		{"rsp_cons ahead", func(g *fakeGuest) { storeWord(g.r.page, offRspCons, g.rspCons+5) }, hypercall.XenstoreErrorRingidx},
+		{"req_prod too far", func(g *fakeGuest) { sharedpage.Store32(g.r.page, offReqProd, g.reqProd+hypercall.XenstoreRingSize+1) }, hypercall.XenstoreErrorRingidx},
+		{"req_prod behind", func(g *fakeGuest) { sharedpage.Store32(g.r.page, offReqProd, g.reqProd-1) }, hypercall.XenstoreErrorRingidx},
+		{"rsp_cons ahead", func(g *fakeGuest) { sharedpage.Store32(g.r.page, offRspCons, g.rspCons+5) }, hypercall.XenstoreErrorRingidx},
 		{"payload too long", func(g *fakeGuest) {
 			h := Message{Type: hypercall.XsRead}
 			b := h.Append(nil)
@@ -249,8 +250,8 @@ func TestRingBadIndexes(t *testing.T) {
 			g.ok(hypercall.XsGetDomainPath, args("8"))
 			tc.bad(g)
 			ring.kick()
-			waitFor(t, "error field", func() bool { return loadWord(ring.page, offError) != 0 })
-			if got := loadWord(ring.page, offError); got != tc.want {
+			waitFor(t, "error field", func() bool { return sharedpage.Load32(ring.page, offError) != 0 })
+			if got := sharedpage.Load32(ring.page, offError); got != tc.want {
 				t.Fatalf("error field %d, want %d", got, tc.want)
 			}
 			time.Sleep(20 * time.Millisecond) // fail's own notification follows the error field
@@ -288,11 +289,11 @@ func TestRingReconnect(t *testing.T) {
 	ring, g := introduceGuest(t, s, 9)
 	g.ok(hypercall.XsWatch, args("w", "tok"))
 	g.ok(hypercall.XsTransactionStart, args(""))
-	storeWord(ring.page, offConnection, hypercall.XenstoreReconnect)
+	sharedpage.Store32(ring.page, offConnection, hypercall.XenstoreReconnect)
 	ring.kick()
-	waitFor(t, "reconnection", func() bool { return loadWord(ring.page, offConnection) == hypercall.XenstoreConnected })
+	waitFor(t, "reconnection", func() bool { return sharedpage.Load32(ring.page, offConnection) == hypercall.XenstoreConnected })
 	for _, off := range []int{offReqCons, offReqProd, offRspCons, offRspProd} {
-		if loadWord(ring.page, off) != 0 {
+		if sharedpage.Load32(ring.page, off) != 0 {
 			t.Fatalf("index at %d not reset", off)
 		}
 	}
@@ -326,7 +327,7 @@ func TestRingSlowGuest(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("dom0 writes took %v", d)
 	}
-	waitFor(t, "comm error", func() bool { return loadWord(ring.page, offError) == hypercall.XenstoreErrorComm })
+	waitFor(t, "comm error", func() bool { return sharedpage.Load32(ring.page, offError) == hypercall.XenstoreErrorComm })
 	if !s.IsIntroduced(10) {
 		t.Fatal("dropped domain should stay introduced until released")
 	}

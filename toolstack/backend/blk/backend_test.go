@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/xenolith/xenolith/hypercall"
+	"github.com/xenolith/xenolith/toolstack/internal/sharedpage"
 )
 
 const (
@@ -156,7 +157,7 @@ func TestFlushRespondsAfterSync(t *testing.T) {
 	got := r.fr.wait(2)
 	r.expect(got, okay, okay)
 	time.Sleep(50 * time.Millisecond)
-	if p := loadWord(r.fr.page, offRspProd); p != 2 {
+	if p := sharedpage.Load32(r.fr.page, offRspProd); p != 2 {
 		t.Fatalf("flush answered before Sync returned (rsp_prod %d)", p)
 	}
 	close(of.gate)
@@ -332,7 +333,7 @@ func TestHostileRingIndex(t *testing.T) {
 			refs, _ := r.grantN(1)
 			r.fr.submit(rwReq(opRead, 1, 0, segment{refs[0], 0, 7}))
 			r.expect(r.fr.wait(1), okay)
-			storeWord(r.fr.page, offReqProd, tc.prod(r.fr.reqProd))
+			sharedpage.Store32(r.fr.page, offReqProd, tc.prod(r.fr.reqProd))
 			r.ch.kick()
 			select {
 			case <-r.b.Done():
@@ -379,10 +380,10 @@ func TestFullRingOverrunStops(t *testing.T) {
 func TestNotifyOnlyWhenAsked(t *testing.T) {
 	r := newRig(t, 64)
 	refs, _ := r.grantN(1)
-	storeWord(r.fr.page, offRspEvent, 1000) // front end not waiting
+	sharedpage.Store32(r.fr.page, offRspEvent, 1000) // front end not waiting
 	r.fr.submit(rwReq(opRead, 1, 0, segment{refs[0], 0, 7}))
 	deadline := time.Now().Add(5 * time.Second)
-	for loadWord(r.fr.page, offRspProd) != 1 {
+	for sharedpage.Load32(r.fr.page, offRspProd) != 1 {
 		if time.Now().After(deadline) {
 			t.Fatal("no response")
 		}
@@ -393,7 +394,7 @@ func TestNotifyOnlyWhenAsked(t *testing.T) {
 		t.Fatal("notified although rsp_event was not in the window")
 	case <-time.After(20 * time.Millisecond):
 	}
-	if ev := loadWord(r.fr.page, offReqEvent); ev != 2 {
+	if ev := sharedpage.Load32(r.fr.page, offReqEvent); ev != 2 {
 		t.Errorf("req_event %d after the final check, want 2", ev)
 	}
 }

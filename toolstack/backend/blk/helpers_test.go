@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/xenolith/xenolith/hypercall"
+	"github.com/xenolith/xenolith/toolstack/internal/sharedpage"
 )
 
 // fakePage is a Page over a test-owned page.
@@ -112,8 +113,8 @@ type front struct {
 }
 
 func newFront(t testing.TB, page []byte, ch *fakeChannel) *front {
-	storeWord(page, offReqEvent, 1)
-	storeWord(page, offRspEvent, 1)
+	sharedpage.Store32(page, offReqEvent, 1)
+	sharedpage.Store32(page, offRspEvent, 1)
 	return &front{t: t, page: page, ch: ch}
 }
 
@@ -142,8 +143,8 @@ func (f *front) submit(reqs ...rawReq) {
 		copy(f.page[off:off+slotSize], r[:])
 		f.reqProd++
 	}
-	storeWord(f.page, offReqProd, f.reqProd)
-	if ev := loadWord(f.page, offReqEvent); f.reqProd-ev < f.reqProd-old {
+	sharedpage.Store32(f.page, offReqProd, f.reqProd)
+	if ev := sharedpage.Load32(f.page, offReqEvent); f.reqProd-ev < f.reqProd-old {
 		f.ch.kick()
 	}
 }
@@ -160,17 +161,17 @@ func (f *front) wait(n int) []rsp {
 	var out []rsp
 	deadline := time.Now().Add(5 * time.Second)
 	for len(out) < n {
-		prod := loadWord(f.page, offRspProd)
+		prod := sharedpage.Load32(f.page, offRspProd)
 		for ; f.rspCons != prod && len(out) < n; f.rspCons++ {
 			off := offSlots + int(f.rspCons&ringMask)*slotSize
 			s := f.page[off:]
 			out = append(out, rsp{binary.LittleEndian.Uint64(s), s[8], int16(binary.LittleEndian.Uint16(s[10:]))})
 		}
-		storeWord(f.page, offRspEvent, f.rspCons+1)
+		sharedpage.Store32(f.page, offRspEvent, f.rspCons+1)
 		if len(out) == n {
 			break
 		}
-		if loadWord(f.page, offRspProd) != f.rspCons {
+		if sharedpage.Load32(f.page, offRspProd) != f.rspCons {
 			continue
 		}
 		if time.Now().After(deadline) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/xenolith/xenolith/hypercall"
+	"github.com/xenolith/xenolith/toolstack/internal/sharedpage"
 )
 
 // Layout of a one-page blkif shared ring (DEFINE_RING_TYPES(blkif, ...),
@@ -47,11 +48,11 @@ func newRing(page []byte) (*ring, error) {
 	if len(page) < pageSize {
 		return nil, fmt.Errorf("%w: page is %d bytes, want %d", ErrBadRing, len(page), pageSize)
 	}
-	if !wordAligned(page, 0) {
+	if !sharedpage.Aligned(page, 0) {
 		return nil, fmt.Errorf("%w: index words not 4-byte aligned", ErrBadRing)
 	}
 	page = page[:pageSize:pageSize]
-	rsp := loadWord(page, offRspProd)
+	rsp := sharedpage.Load32(page, offRspProd)
 	return &ring{page: page, reqCons: rsp, rspProdPvt: rsp, rspPushed: rsp}, nil
 }
 
@@ -60,7 +61,7 @@ func newRing(page []byte) (*ring, error) {
 // outstanding (ahead of our oldest unanswered slot), or that runs
 // backwards past req_cons, is ErrRingIndex.
 func (r *ring) pending() (int, error) {
-	prod := loadWord(r.page, offReqProd) // acquire: slots before prod are written
+	prod := sharedpage.Load32(r.page, offReqProd) // acquire: slots before prod are written
 	if prod-r.reqCons > ringSize || prod-r.rspProdPvt > ringSize {
 		return 0, fmt.Errorf("%w: req_prod %d with req_cons %d, rsp_prod %d (ring holds %d)",
 			ErrRingIndex, prod, r.reqCons, r.rspProdPvt, ringSize)
@@ -99,9 +100,9 @@ func (r *ring) push() bool {
 	if old == nw {
 		return false
 	}
-	storeWord(r.page, offRspProd, nw) // release: the response bodies are written
+	sharedpage.Store32(r.page, offRspProd, nw) // release: the response bodies are written
 	r.rspPushed = nw
-	ev := loadWord(r.page, offRspEvent) // the atomic store above is a full barrier
+	ev := sharedpage.Load32(r.page, offRspEvent) // the atomic store above is a full barrier
 	return nw-ev < nw-old
 }
 
@@ -114,6 +115,6 @@ func (r *ring) finalCheck() (int, error) {
 	if err != nil || n > 0 {
 		return n, err
 	}
-	storeWord(r.page, offReqEvent, r.reqCons+1) // sequentially consistent: full barrier
+	sharedpage.Store32(r.page, offReqEvent, r.reqCons+1) // sequentially consistent: full barrier
 	return r.pending()
 }

@@ -3,6 +3,8 @@ package blk
 import (
 	"errors"
 	"testing"
+
+	"github.com/xenolith/xenolith/toolstack/internal/sharedpage"
 )
 
 func TestRingBadPage(t *testing.T) {
@@ -16,12 +18,12 @@ func TestRingBadPage(t *testing.T) {
 
 func TestRingNotifyWindow(t *testing.T) {
 	page := alignedPage()
-	storeWord(page, offRspEvent, 1)
+	sharedpage.Store32(page, offRspEvent, 1)
 	r, err := newRing(page)
 	if err != nil {
 		t.Fatal(err)
 	}
-	storeWord(page, offReqProd, 3)
+	sharedpage.Store32(page, offReqProd, 3)
 	var raw [slotSize]byte
 	for range 3 {
 		r.take(&raw)
@@ -34,7 +36,7 @@ func TestRingNotifyWindow(t *testing.T) {
 	if r.push() { // rsp_event 1 not in (1,2]
 		t.Fatal("notified although the front end did not ask")
 	}
-	storeWord(page, offRspEvent, 3)
+	sharedpage.Store32(page, offRspEvent, 3)
 	r.put(3, 0, 0)
 	if !r.push() {
 		t.Fatal("rsp_event 3 in (2,3] not notified")
@@ -42,7 +44,7 @@ func TestRingNotifyWindow(t *testing.T) {
 	if r.push() {
 		t.Fatal("empty push notified")
 	}
-	if got := loadWord(page, offRspProd); got != 3 {
+	if got := sharedpage.Load32(page, offRspProd); got != 3 {
 		t.Fatalf("rsp_prod %d", got)
 	}
 }
@@ -53,14 +55,14 @@ func TestRingFinalCheck(t *testing.T) {
 	if n, err := r.finalCheck(); n != 0 || err != nil {
 		t.Fatalf("idle: %d %v", n, err)
 	}
-	if ev := loadWord(page, offReqEvent); ev != 1 {
+	if ev := sharedpage.Load32(page, offReqEvent); ev != 1 {
 		t.Fatalf("req_event %d, want 1", ev)
 	}
-	storeWord(page, offReqProd, 2)
+	sharedpage.Store32(page, offReqProd, 2)
 	if n, err := r.finalCheck(); n != 2 || err != nil {
 		t.Fatalf("after publish: %d %v", n, err)
 	}
-	storeWord(page, offReqProd, 40)
+	sharedpage.Store32(page, offReqProd, 40)
 	if _, err := r.finalCheck(); !errors.Is(err, ErrRingIndex) {
 		t.Fatalf("jump: %v", err)
 	}
@@ -71,7 +73,7 @@ func TestRingTakeCopiesSlot(t *testing.T) {
 	r, _ := newRing(page)
 	q := rwReq(opRead, 77, 5, segment{9, 1, 2})
 	copy(page[offSlots:], q[:])
-	storeWord(page, offReqProd, 1)
+	sharedpage.Store32(page, offReqProd, 1)
 	var raw [slotSize]byte
 	r.take(&raw)
 	page[offSlots+8] = 0xFF // the front end rewrites the slot after the copy

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xenolith/xenolith/toolstack/internal/sharedpage"
 	"github.com/xenolith/xenolith/toolstack/xenstore"
 )
 
@@ -223,7 +224,7 @@ func TestHandshakeHostileRingCloses(t *testing.T) {
 	}()
 	<-stopped
 	ch := r.dev.Stopped()
-	storeWord(r.fr.page, offReqProd, 1000)
+	sharedpage.Store32(r.fr.page, offReqProd, 1000)
 	r.fr.ch.kick()
 	select {
 	case <-ch:

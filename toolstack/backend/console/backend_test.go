@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/xenolith/xenolith/toolstack/internal/sharedpage"
 )
 
 func randomBytes(seed uint64, n int) []byte {
@@ -255,28 +257,28 @@ func TestHostileIndexes(t *testing.T) {
 		act    func(t *testing.T, b *Backend, g *fakeGuest)
 	}{
 		{name: "out_prod far ahead", act: func(t *testing.T, b *Backend, g *fakeGuest) {
-			storeWord(g.r.page, offOutProd, outSize+1)
+			sharedpage.Store32(g.r.page, offOutProd, outSize+1)
 			g.r.kick()
 		}},
 		{name: "out_prod at 2^32-1", act: func(t *testing.T, b *Backend, g *fakeGuest) {
-			storeWord(g.r.page, offOutProd, 0xffffffff)
+			sharedpage.Store32(g.r.page, offOutProd, 0xffffffff)
 			g.r.kick()
 		}},
 		{name: "out_prod runs backwards", act: func(t *testing.T, b *Backend, g *fakeGuest) {
 			g.produce(make([]byte, 100), func() int { return 100 }, time.Now().Add(5*time.Second))
-			waitFor(t, 5*time.Second, "output consumed", func() bool { return loadWord(g.r.page, offOutCons) == 100 })
-			storeWord(g.r.page, offOutProd, 50)
+			waitFor(t, 5*time.Second, "output consumed", func() bool { return sharedpage.Load32(g.r.page, offOutCons) == 100 })
+			sharedpage.Store32(g.r.page, offOutProd, 50)
 			g.r.kick()
 		}},
 		{name: "out_prod jumps without a kick", act: func(t *testing.T, b *Backend, g *fakeGuest) {
-			storeWord(g.r.page, offOutProd, 1<<31) // found by the poll
+			sharedpage.Store32(g.r.page, offOutProd, 1<<31) // found by the poll
 		}},
 		{name: "stale page at connect", before: func(page []byte) {
-			storeWord(page, offOutCons, 5000)
-			storeWord(page, offOutProd, 0)
+			sharedpage.Store32(page, offOutCons, 5000)
+			sharedpage.Store32(page, offOutProd, 0)
 		}},
 		{name: "in_cons past in_prod", act: func(t *testing.T, b *Backend, g *fakeGuest) {
-			storeWord(g.r.page, offInCons, 10)
+			sharedpage.Store32(g.r.page, offInCons, 10)
 			if _, err := b.Write(context.Background(), []byte("x")); !errors.Is(err, ErrRingIndex) {
 				t.Errorf("Write: %v, want ErrRingIndex", err)
 			}
@@ -289,7 +291,7 @@ func TestHostileIndexes(t *testing.T) {
 			if n, err := b.Write(context.Background(), []byte("y")); n != 1 || err != nil { // sees in_cons 100
 				t.Fatalf("Write: %d, %v", n, err)
 			}
-			storeWord(g.r.page, offInCons, 50)
+			sharedpage.Store32(g.r.page, offInCons, 50)
 			if _, err := b.Write(context.Background(), []byte("x")); !errors.Is(err, ErrRingIndex) {
 				t.Errorf("Write: %v, want ErrRingIndex", err)
 			}
@@ -300,8 +302,8 @@ func TestHostileIndexes(t *testing.T) {
 				_, err := b.Write(context.Background(), make([]byte, 5000))
 				errc <- err
 			}()
-			waitFor(t, 5*time.Second, "in ring full", func() bool { return loadWord(g.r.page, offInProd) == inSize })
-			storeWord(g.r.page, offInCons, 0xfffff000)
+			waitFor(t, 5*time.Second, "in ring full", func() bool { return sharedpage.Load32(g.r.page, offInProd) == inSize })
+			sharedpage.Store32(g.r.page, offInCons, 0xfffff000)
 			g.r.kick()
 			select {
 			case err := <-errc:
@@ -324,7 +326,7 @@ func TestHostileIndexes(t *testing.T) {
 			defer cancel()
 			other, ofr, _ := newTestBackend(t, Config{Domid: 8, Name: "good"})
 			if c.act != nil {
-				c.act(t, b, &fakeGuest{r: fr, outProd: loadWord(fr.page, offOutProd), inCons: loadWord(fr.page, offInCons)})
+				c.act(t, b, &fakeGuest{r: fr, outProd: sharedpage.Load32(fr.page, offOutProd), inCons: sharedpage.Load32(fr.page, offInCons)})
 			}
 			waitDone(t, b, 5*time.Second)
 			recv(t, collect(out, -1), 5*time.Second) // the reader's channel closes
@@ -426,7 +428,7 @@ func TestClose(t *testing.T) {
 	_, out, cancel := b.Subscribe()
 	defer cancel()
 	(&fakeGuest{r: fr}).produce([]byte("abcdef"), func() int { return 6 }, time.Now())
-	waitFor(t, 2*time.Second, "output", func() bool { return loadWord(fr.page, offOutCons) == 6 })
+	waitFor(t, 2*time.Second, "output", func() bool { return sharedpage.Load32(fr.page, offOutCons) == 6 })
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/xenolith/xenolith/toolstack/internal/sharedpage"
 )
 
 // BenchmarkConsoleOutput measures guest output through the fake ring: a
@@ -71,7 +73,7 @@ func BenchmarkConsoleOutput(b *testing.B) {
 					b.Fatalf("reader got %d of %d bytes", n, total)
 				}
 			} else {
-				for loadWord(fr.page, offOutCons) != g.outProd {
+				for sharedpage.Load32(fr.page, offOutCons) != g.outProd {
 					runtime.Gosched()
 				}
 			}

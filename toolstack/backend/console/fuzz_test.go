@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"testing"
 	"time"
+
+	"github.com/xenolith/xenolith/toolstack/internal/sharedpage"
 )
 
 // FuzzConsoleRing runs the back end against a guest that sets the page
@@ -46,9 +48,9 @@ func FuzzConsoleRing(f *testing.F) {
 		got := collect(out, -1)
 
 		// The model: the back end's own indexes and the last in_cons seen.
-		outCons := loadWord(fr.page, offOutCons)
-		inProd := loadWord(fr.page, offInProd)
-		inSeen := loadWord(fr.page, offInCons)
+		outCons := sharedpage.Load32(fr.page, offOutCons)
+		inProd := sharedpage.Load32(fr.page, offInProd)
+		inSeen := sharedpage.Load32(fr.page, offInCons)
 		var want []byte
 		stopped := false
 		payload := bytes.Repeat([]byte("0123456789abcdef"), 100)
@@ -57,7 +59,7 @@ func FuzzConsoleRing(f *testing.F) {
 			v := binary.LittleEndian.Uint32(ops[i+1:])
 			switch ops[i] % 4 {
 			case 0: // the guest publishes out_prod = v and the back end serves
-				storeWord(fr.page, offOutProd, v)
+				sharedpage.Store32(fr.page, offOutProd, v)
 				var ring []byte
 				if v-outCons <= outSize {
 					for j := outCons; j != v; j++ {
@@ -76,11 +78,11 @@ func FuzzConsoleRing(f *testing.F) {
 				want = append(want, ring...)
 				moved := v != outCons
 				outCons = v
-				if c := loadWord(fr.page, offOutCons); moved && c != v {
+				if c := sharedpage.Load32(fr.page, offOutCons); moved && c != v {
 					t.Fatalf("out_cons %d after serving out_prod %d", c, v)
 				}
 			case 1: // the guest sets in_cons = v and the back end writes
-				storeWord(fr.page, offInCons, v)
+				sharedpage.Store32(fr.page, offInCons, v)
 				p := payload[:int(v>>20)%len(payload)]
 				n, err := b.writeSome(p)
 				bad := inProd-v > inSize || v-inSeen > inProd-inSeen
@@ -100,16 +102,16 @@ func FuzzConsoleRing(f *testing.F) {
 					}
 				}
 				inSeen, inProd = v, inProd+uint32(n)
-				if w := loadWord(fr.page, offInProd); n > 0 && w != inProd {
+				if w := sharedpage.Load32(fr.page, offInProd); n > 0 && w != inProd {
 					t.Fatalf("in_prod %d, want %d", w, inProd)
 				}
 			case 2: // the guest scribbles on any byte of the page
 				fr.page[int(v>>8)%pageSize] = byte(v)
 			case 3: // ... or on the indexes the back end owns, which it must ignore
 				if v&1 == 0 {
-					storeWord(fr.page, offOutCons, v)
+					sharedpage.Store32(fr.page, offOutCons, v)
 				} else {
-					storeWord(fr.page, offInProd, v)
+					sharedpage.Store32(fr.page, offInProd, v)
 				}
 			}
 		}
@@ -117,7 +119,7 @@ func FuzzConsoleRing(f *testing.F) {
 		// Now the real loop: a pass over the final page (the first one, or
 		// Close's final pass, whichever comes first), then Close.
 		if !stopped {
-			prod := loadWord(fr.page, offOutProd)
+			prod := sharedpage.Load32(fr.page, offOutProd)
 			if prod-outCons > outSize {
 				stopped = true
 			} else {

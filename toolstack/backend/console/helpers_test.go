@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/xenolith/xenolith/toolstack/internal/sharedpage"
 )
 
 // fakeRing is the dom0 side of a console ring without a domain: a page
@@ -85,7 +87,7 @@ type fakeGuest struct {
 func (g *fakeGuest) produce(p []byte, chunk func() int, deadline time.Time) int {
 	done := 0
 	for done < len(p) {
-		cons := loadWord(g.r.page, offOutCons)
+		cons := sharedpage.Load32(g.r.page, offOutCons)
 		free := outSize - int(g.outProd-cons)
 		if free == 0 {
 			if time.Now().After(deadline) {
@@ -99,7 +101,7 @@ func (g *fakeGuest) produce(p []byte, chunk func() int, deadline time.Time) int 
 			g.r.page[offOut+int((g.outProd+uint32(i))&outMask)] = p[done+i]
 		}
 		g.outProd += uint32(n)
-		storeWord(g.r.page, offOutProd, g.outProd)
+		sharedpage.Store32(g.r.page, offOutProd, g.outProd)
 		done += n
 		if !g.noKick {
 			g.r.kick()
@@ -111,14 +113,14 @@ func (g *fakeGuest) produce(p []byte, chunk func() int, deadline time.Time) int 
 // consume reads what is in in[] (at most max bytes), advances in_cons and
 // kicks.
 func (g *fakeGuest) consume(max int) []byte {
-	prod := loadWord(g.r.page, offInProd)
+	prod := sharedpage.Load32(g.r.page, offInProd)
 	n := min(int(prod-g.inCons), max)
 	out := make([]byte, n)
 	for i := range n {
 		out[i] = g.r.page[offIn+int((g.inCons+uint32(i))&inMask)]
 	}
 	g.inCons += uint32(n)
-	storeWord(g.r.page, offInCons, g.inCons)
+	sharedpage.Store32(g.r.page, offInCons, g.inCons)
 	if n > 0 {
 		g.r.kick()
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/xenolith/xenolith/hypercall"
+	"github.com/xenolith/xenolith/toolstack/internal/sharedpage"
 )
 
 // Byte offsets in the console ring page (struct xencons_interface,
@@ -52,15 +53,15 @@ func newRing(page []byte) (*ring, error) {
 	if len(page) < pageSize {
 		return nil, fmt.Errorf("%w: page is %d bytes, want %d", ErrBadRing, len(page), pageSize)
 	}
-	if !wordAligned(page, offInCons) {
+	if !sharedpage.Aligned(page, offInCons) {
 		return nil, fmt.Errorf("%w: index words not 4-byte aligned", ErrBadRing)
 	}
 	page = page[:pageSize:pageSize]
 	return &ring{
 		page:       page,
-		outCons:    loadWord(page, offOutCons),
-		inProd:     loadWord(page, offInProd),
-		inConsSeen: loadWord(page, offInCons),
+		outCons:    sharedpage.Load32(page, offOutCons),
+		inProd:     sharedpage.Load32(page, offInProd),
+		inConsSeen: sharedpage.Load32(page, offInCons),
 	}, nil
 }
 
@@ -70,7 +71,7 @@ func newRing(page []byte) (*ring, error) {
 // they are in dst. An out_prod more than outSize ahead of our out_cons
 // (jumping forward or running backwards) is ErrRingIndex.
 func (r *ring) readOut(dst *[outSize]byte) (int, error) {
-	prod := loadWord(r.page, offOutProd) // acquire: the bytes before prod are written
+	prod := sharedpage.Load32(r.page, offOutProd) // acquire: the bytes before prod are written
 	cons := r.outCons
 	used := prod - cons
 	if used > outSize {
@@ -85,7 +86,7 @@ func (r *ring) readOut(dst *[outSize]byte) (int, error) {
 	copy(dst[:first], r.page[offOut+start:offOut+start+first])
 	copy(dst[first:n], r.page[offOut:offOut+n-first])
 	r.outCons = prod
-	storeWord(r.page, offOutCons, prod) // release: the guest may reuse the space
+	sharedpage.Store32(r.page, offOutCons, prod) // release: the guest may reuse the space
 	return n, nil
 }
 
@@ -94,7 +95,7 @@ func (r *ring) readOut(dst *[outSize]byte) (int, error) {
 // [the last in_cons seen, our in_prod] (past what we produced, or running
 // backwards) is ErrRingIndex.
 func (r *ring) writeIn(p []byte) (int, error) {
-	cons := loadWord(r.page, offInCons) // acquire: the guest is done with the bytes before cons
+	cons := sharedpage.Load32(r.page, offInCons) // acquire: the guest is done with the bytes before cons
 	prod := r.inProd
 	if prod-cons > inSize || cons-r.inConsSeen > prod-r.inConsSeen {
 		return 0, fmt.Errorf("%w: in_cons %d (last seen %d) with in_prod %d (ring holds %d)", ErrRingIndex, cons, r.inConsSeen, prod, inSize)
@@ -110,6 +111,6 @@ func (r *ring) writeIn(p []byte) (int, error) {
 	copy(r.page[offIn:offIn+n-first], p[first:n])
 	prod += uint32(n)
 	r.inProd = prod
-	storeWord(r.page, offInProd, prod) // release: publish the bytes
+	sharedpage.Store32(r.page, offInProd, prod) // release: publish the bytes
 	return n, nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/xenolith/xenolith/hypercall"
+	"github.com/xenolith/xenolith/toolstack/internal/sharedpage"
 )
 
 // TestRingOffsets checks the page offsets ring.go uses against the ABI
@@ -49,7 +50,7 @@ func TestRingWrap(t *testing.T) {
 	page := make([]byte, pageSize)
 	start := uint32(0xffffffff - 5000)
 	for _, off := range []int{offOutCons, offOutProd, offInCons, offInProd} {
-		storeWord(page, off, start)
+		sharedpage.Store32(page, off, start)
 	}
 	r, err := newRing(page)
 	if err != nil {
@@ -86,7 +87,7 @@ func TestRingWrap(t *testing.T) {
 	if !bytes.Equal(sentIn, gotIn) || len(gotIn) < 100000 {
 		t.Fatalf("in: sent %d bytes, got %d, equal %v", len(sentIn), len(gotIn), bytes.Equal(sentIn, gotIn))
 	}
-	if loadWord(page, offOutProd) > start {
+	if sharedpage.Load32(page, offOutProd) > start {
 		t.Fatal("indexes did not wrap through 2^32")
 	}
 }
@@ -104,10 +105,10 @@ func TestRingBadIndexes(t *testing.T) {
 		{"prod at max", 0, 0xffffffff},
 	} {
 		page := make([]byte, pageSize)
-		storeWord(page, offOutCons, c.cons)
-		storeWord(page, offOutProd, c.prod)
+		sharedpage.Store32(page, offOutCons, c.cons)
+		sharedpage.Store32(page, offOutProd, c.prod)
 		r, _ := newRing(page)
-		if n, err := r.readOut(&buf); !errors.Is(err, ErrRingIndex) || n != 0 || loadWord(page, offOutCons) != c.cons {
+		if n, err := r.readOut(&buf); !errors.Is(err, ErrRingIndex) || n != 0 || sharedpage.Load32(page, offOutCons) != c.cons {
 			t.Errorf("out %s: n %d err %v", c.name, n, err)
 		}
 	}
@@ -121,11 +122,11 @@ func TestRingBadIndexes(t *testing.T) {
 		{"stale: prod far past cons at connect", 0, 4096, 0},
 	} {
 		page := make([]byte, pageSize)
-		storeWord(page, offInCons, c.seen)
-		storeWord(page, offInProd, c.prod)
+		sharedpage.Store32(page, offInCons, c.seen)
+		sharedpage.Store32(page, offInProd, c.prod)
 		r, _ := newRing(page)
-		storeWord(page, offInCons, c.cons)
-		if n, err := r.writeIn([]byte("x")); !errors.Is(err, ErrRingIndex) || n != 0 || loadWord(page, offInProd) != c.prod {
+		sharedpage.Store32(page, offInCons, c.cons)
+		if n, err := r.writeIn([]byte("x")); !errors.Is(err, ErrRingIndex) || n != 0 || sharedpage.Load32(page, offInProd) != c.prod {
 			t.Errorf("in %s: n %d err %v", c.name, n, err)
 		}
 	}
