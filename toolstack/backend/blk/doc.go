@@ -9,8 +9,8 @@
 //     the push/notify rule on rsp_event and the final check on req_event
 //     (digest 7.2), and the bound check on req_prod: a front end more than
 //     a ring ahead, or running backwards, is ErrRingIndex and the device
-//     stops (other devices and the daemon carry on). ring_unsafe.go holds
-//     the atomic index accesses.
+//     stops (other devices and the daemon carry on). The atomic index
+//     accesses are toolstack/internal/sharedpage's.
 //   - decode.go: decoding a private copy of a slot and validating it
 //     (ops, segment counts and bounds, sector range, read-only,
 //     discard support, indirect limits). Refusals are BLKIF_RSP_ERROR or

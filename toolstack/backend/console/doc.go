@@ -37,6 +37,6 @@
 //
 // Files follow STYLE.md item 7: xenbus.go (state), ring.go (the
 // xencons_interface protocol), backend.go (goroutine, Write, Close), plus
-// readers.go (history and reader fan-out) and ring_unsafe.go (atomic index
-// words). Tests drive a fake Ring with a fake guest (helpers_test.go).
+// readers.go (history and reader fan-out); the atomic index words are
+// toolstack/internal/sharedpage's. Tests drive a fake Ring with a fake guest (helpers_test.go).
 package console
